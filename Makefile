@@ -1,0 +1,45 @@
+# The few verbs a newcomer needs. Everything installs itself into .venv on first use.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install demo test test-fast lint bench eval-links airflow-ui clean
+
+help:
+	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
+	@echo "make test        install what is needed and run the whole test suite"
+	@echo "make lint        ruff (with Airflow's AIR rules)"
+	@echo "make bench       throughput and memory benchmarks (bench/)"
+	@echo "make eval-links  precision/recall of version linking on the BBC-based set"
+	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check dags plugins tests bench scripts
+
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+eval-links: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval_links.py $(EVAL_ARGS)
+
+airflow-ui: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_ui.sh
+
+clean:
+	rm -rf .demo .airflow .pytest_cache

@@ -1,0 +1,130 @@
+"""
+### news_ingest: raw news dumps to version-linked articles in PostgreSQL
+
+**What it does.** Every run claims the files waiting in the inbox
+(`NEWS_ARCHIVE_INBOX`, default `data/inbox`), archives their raw bytes,
+parses and normalizes them, checks each batch with Great Expectations,
+loads the clean articles, links versions of the same article, and moves
+each file to `processed/` or `quarantine/`.
+
+**Tasks.** `claim_inbox` → `process_batch` (one mapped task per batch of
+`NEWS_ARCHIVE_BATCH_SIZE` files, named after its batch) → `link_versions`
+→ `finalize` (files moved, run history written, the `news_archive` asset updated).
+
+**When a run is red.**
+* `process_batch` failed with *quarantined share over threshold*: the good
+  rows are loaded; look at `analytics.quarantine` (reason codes and message
+  per document) and fix the feed, or the parser and run `news-archive reparse`.
+* Any other task failure: read the task log; every task is safe to clear and
+  re-run (same rows, never duplicates). Files a failed batch did not finish
+  go back to the inbox for the next run.
+
+Owner: data-platform. Database: Airflow connection `news_archive`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, get_current_context, task
+
+# Parse-time work is limited to reading environment variables: the package,
+# psycopg2 and Great Expectations are imported inside the tasks.
+# Downstream DAGs can be scheduled on this asset: it is updated whenever a run finishes.
+ARCHIVE_ASSET = Asset(name="news_archive", uri="news-archive://archive/articles", group="news_archive")
+SCHEDULE = os.environ.get("NEWS_ARCHIVE_SCHEDULE", "*/15 * * * *")
+
+
+def _conn():
+    from airflow.sdk import BaseHook
+
+    from news_archive.config import CONN_ID
+    from news_archive.storage import connect_airflow
+
+    return connect_airflow(BaseHook.get_connection(CONN_ID))
+
+
+def _settings():
+    from news_archive.config import Settings
+
+    return Settings.from_env()
+
+
+def _on_failure(context):
+    from news_archive.notify import notify_failure
+
+    notify_failure(context)
+
+
+@dag(
+    dag_id="news_ingest",
+    schedule=None if SCHEDULE.lower() in ("", "none", "manual") else SCHEDULE,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    # One run drains the inbox; claims make overlapping runs safe, but a second
+    # run would only find the files that arrived meanwhile.
+    max_active_runs=1,
+    max_active_tasks=int(os.environ.get("NEWS_ARCHIVE_MAX_ACTIVE_TASKS", "8")),
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(hours=1),
+    },
+    on_failure_callback=_on_failure,
+    tags=["news_archive", "ingest"],
+    doc_md=__doc__,
+)
+def news_ingest():
+    @task
+    def claim_inbox() -> list[dict]:
+        from news_archive.pipeline import claim_step
+
+        ctx = get_current_context()
+        return claim_step(_conn(), _settings(), ctx["run_id"], dag_id=ctx["dag"].dag_id)
+
+    @task(map_index_template="{{ batch_label }}")
+    def process_batch(batch: dict) -> dict:
+        from news_archive.pipeline import process_batch as run_batch
+
+        ctx = get_current_context()
+        ctx["batch_label"] = f"{batch['key']} ({len(batch['files'])} files)"
+        return run_batch(_conn(), _settings(), ctx["run_id"], batch)
+
+    @task(trigger_rule="all_done")
+    def link_versions() -> dict:
+        from news_archive.pipeline import link_step
+
+        return link_step(_conn(), get_current_context()["run_id"])
+
+    @task(trigger_rule="all_done", outlets=[ARCHIVE_ASSET], retries=1)
+    def finalize(link_counts: dict | None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from news_archive.pipeline import finalize_step
+
+        ctx = get_current_context()
+        link_counts = link_counts or {}
+        result = finalize_step(
+            _conn(), _settings(), ctx["run_id"],
+            links_made=link_counts.get("links", 0),
+            stage_seconds={"link": link_counts.get("seconds", 0.0)},
+        )
+        ctx["outlet_events"][ARCHIVE_ASSET].extra = {"run_id": ctx["run_id"], **result["moved"]}
+        if result["status"] != "success":
+            # finalize is the leaf: without this, a run with a failed batch would show green.
+            raise AirflowFailException(result["error"])
+        return result
+
+    batches = claim_inbox()
+    processed = process_batch.expand(batch=batches)
+    links = link_versions()
+    processed >> links
+    finalize(links)
+
+
+news_ingest()

@@ -1,0 +1,76 @@
+"""HTML dumps -> title, headers and paragraphs, through beautifulsoup4."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup, Tag
+
+DROP_SILENTLY = ("script", "style", "noscript", "template", "svg", "iframe", "link")
+# Page furniture: removed from the body and recorded as boilerplate.
+FURNITURE = ("nav", "header", "footer", "aside", "form", "figcaption")
+DATE_META = (
+    "article:published_time", "date", "pubdate", "publishdate", "publish_date", "dc.date",
+    "dcterms.date", "dc.date.issued", "og:published_time", "datepublished", "sailthru.date",
+    "parsely-pub-date", "article.published",
+)
+AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author")
+SOURCE_META = ("og:site_name", "application-name", "publisher")
+URL_META = ("og:url",)
+
+
+def _meta(soup: BeautifulSoup, names: tuple[str, ...]) -> str | None:
+    wanted = {n.lower() for n in names}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("name") or tag.get("property") or tag.get("itemprop") or "").lower()
+        if key in wanted and (content := (tag.get("content") or "").strip()):
+            return content
+    return None
+
+
+def _text(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ", strip=True).split())
+
+
+def parse_html(text: str) -> dict:
+    soup = BeautifulSoup(text, "html.parser")
+    warnings: list[str] = []
+    removed: list[dict] = []
+    for tag in soup.find_all(DROP_SILENTLY):
+        tag.decompose()
+    headers: dict[str, str] = {}
+    if date := _meta(soup, DATE_META):
+        headers["date"] = date
+    else:
+        time_tag = soup.find("time", attrs={"datetime": True})
+        if time_tag is not None:
+            headers["date"] = time_tag["datetime"].strip()
+    for key, names in (("author", AUTHOR_META), ("source", SOURCE_META), ("url", URL_META)):
+        if value := _meta(soup, names):
+            headers[key] = value
+    if "url" not in headers:
+        canonical = soup.find("link", rel="canonical")
+        if canonical is not None and canonical.get("href"):
+            headers["url"] = canonical["href"]
+    html_tag = soup.find("html")
+    if isinstance(html_tag, Tag) and html_tag.get("lang"):
+        headers["language"] = str(html_tag["lang"]).strip()
+
+    container = soup.find("article") or soup.find("main") or soup.find("body") or soup
+    h1 = container.find("h1") or soup.find("h1")
+    title = _text(h1) if h1 is not None else ""
+    if not title and soup.title is not None:
+        title = _text(soup.title)
+    if not title and (og := _meta(soup, ("og:title",))):
+        title = og
+    if h1 is not None:
+        h1.decompose()
+    for tag in container.find_all(FURNITURE):
+        if snippet := _text(tag):
+            removed.append({"rule": f"html_{tag.name}", "text": snippet[:500]})
+        tag.decompose()
+    paragraphs = [p for p in (_text(tag) for tag in container.find_all(["p", "li", "blockquote", "h2", "h3"])) if p]
+    if not paragraphs:
+        paragraphs = [line for line in (" ".join(s.split()) for s in container.get_text("\n").split("\n")) if line]
+        if paragraphs and paragraphs[0] == title:
+            paragraphs = paragraphs[1:]
+        warnings.append("no <p> elements: body taken from the page text")
+    return {"title": title, "headers": headers, "paragraphs": paragraphs, "warnings": warnings, "removed": removed}

@@ -1,0 +1,287 @@
+"""Version linking, the pure part: fingerprints, candidate keys, verification.
+
+Why not MinHash over 5-word shingles: a condensed, reworded copy (seed 001 of
+seed 000) shares almost no 5-word shingles (Jaccard 0.07). What survives
+rewording is sentence by sentence: each rewritten sentence keeps most of its
+content words, its names and its numbers, and the sentences stay in order.
+
+Candidates come from keys stored in Postgres (see `linkstore.py`):
+  * per sentence, a few "min-pair" keys: the two content stems with the lowest
+    hash under a seed. Two sentences sharing most content words share a key
+    with high probability, whatever the other words; unrelated sentences rarely do.
+  * per article, MinHash LSH bands over its content stems (light edits).
+Candidates are then verified by aligning sentences in order and checking that
+names and numbers agree, which rejects different reports of one event and
+templated stories (same wording, other names and numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+METHOD_VERSION = "sentence-align-1"
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])"  # ". Next"
+    r"|(?<=[a-z0-9%)][.!?])(?=[A-Z][a-z])"  # "bn.For" (sentences glued together)
+    r"|\n+"
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves said says say according told added stated would could may
+    might must shall one ones upon per via mr mrs ms yet still even well back next last new like much
+    many made make makes making get gets got take takes took year years""".split()
+)
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20",
+    "thirty": "30", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+}
+SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "ly", "s")
+
+SENTENCE_KEY_SEEDS = (11, 23, 37)
+LSH_BANDS, LSH_ROWS = 16, 4
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A deliberately light stemmer: diplomats/diplomat, departing/depart."""
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word
+
+
+def _h(text: str, seed: int = 0) -> int:
+    digest = hashlib.blake2b(text.encode(), digest_size=8, salt=struct.pack("<Q", seed)).digest()
+    return struct.unpack("<q", digest)[0]
+
+
+@dataclass
+class Sentence:
+    text: str
+    stems: frozenset[str]
+    names: frozenset[str]
+    numbers: frozenset[str]
+
+
+@dataclass
+class Fingerprint:
+    title_stems: frozenset[str]
+    sentences: list[Sentence]
+    stems: frozenset[str]
+    names: frozenset[str]
+    numbers: frozenset[str]
+    words: int
+    body_hash: str = ""
+    keys: list[int] = field(default_factory=list)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 1]
+
+
+def _sentence(text: str) -> Sentence:
+    stems, names, numbers = set(), set(), set()
+    tokens = _WORD.findall(text)
+    for i, token in enumerate(tokens):
+        low = token.lower()
+        if _NUMBER.fullmatch(token):
+            numbers.add(token.replace(",", ""))
+            stems.add(token.replace(",", ""))
+            continue
+        if low in NUMBER_WORDS:
+            numbers.add(NUMBER_WORDS[low])
+        if token[0].isupper() and i > 0 and low not in STOPWORDS:
+            names.add(low)
+        if low in STOPWORDS or len(low) < 3:
+            continue
+        stems.add(stem(low))
+    return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers))
+
+
+def fingerprint(title: str, body: str, body_hash: str = "") -> Fingerprint:
+    sentences = [s for s in (_sentence(t) for t in split_sentences(body)) if len(s.stems) >= 3]
+    title_s = _sentence(title)
+    fp = Fingerprint(
+        title_stems=title_s.stems,
+        sentences=sentences,
+        stems=frozenset().union(*(s.stems for s in sentences)) if sentences else frozenset(),
+        names=frozenset().union(*(s.names for s in sentences)) if sentences else frozenset(),
+        numbers=frozenset().union(*(s.numbers for s in sentences)) if sentences else frozenset(),
+        words=len(body.split()),
+        body_hash=body_hash,
+    )
+    fp.keys = candidate_keys(fp)
+    return fp
+
+
+def candidate_keys(fp: Fingerprint) -> list[int]:
+    """Index keys: sentence min-pairs plus MinHash LSH bands over all stems."""
+    keys: set[int] = set()
+    for sentence in fp.sentences:
+        if len(sentence.stems) < 4:
+            continue
+        for seed in SENTENCE_KEY_SEEDS:
+            lowest = sorted(sentence.stems, key=lambda s, seed=seed: _h(s, seed))[:2]
+            keys.add(_h("s|" + "|".join(sorted(lowest)), seed))
+    if fp.stems:
+        hashes = [min(_h(s, 1000 + i) for s in fp.stems) for i in range(LSH_BANDS * LSH_ROWS)]
+        for band in range(LSH_BANDS):
+            rows = hashes[band * LSH_ROWS : (band + 1) * LSH_ROWS]
+            keys.add(_h("b|%d|%s" % (band, ",".join(map(str, rows)))))
+    return sorted(keys)
+
+
+# --------------------------------------------------------------------------- verification
+def _dice(a: frozenset, b: frozenset) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _containment(small: frozenset, big: frozenset) -> float:
+    return len(small & big) / len(small) if small else 1.0
+
+
+def _longest_increasing(seq: list[int]) -> int:
+    import bisect
+
+    tails: list[int] = []
+    for x in seq:
+        i = bisect.bisect_left(tails, x)
+        if i == len(tails):
+            tails.append(x)
+        else:
+            tails[i] = x
+    return len(tails)
+
+
+@dataclass
+class Alignment:
+    pairs: list[tuple[int, int, float]]  # (index in short, index in long, similarity)
+    identical: int
+
+
+def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
+    """Best match in the long text for each sentence of the short one."""
+    pairs = []
+    identical = 0
+    long_texts = {s.text: j for j, s in enumerate(long.sentences)}
+    for i, s in enumerate(short.sentences):
+        if s.text in long_texts:
+            pairs.append((i, long_texts[s.text], 1.0))
+            identical += 1
+            continue
+        best, best_j = 0.0, -1
+        for j, t in enumerate(long.sentences):
+            if not (s.stems & t.stems):
+                continue
+            sim = _dice(s.stems, t.stems)
+            # names and numbers that disagree pull a pair apart (templated reports)
+            if s.numbers and t.numbers and not (s.numbers & t.numbers):
+                sim *= 0.6
+            if sim > best:
+                best, best_j = sim, j
+        if best >= threshold:
+            pairs.append((i, best_j, best))
+    return Alignment(pairs, identical)
+
+
+@dataclass
+class Verdict:
+    relation: str | None  # duplicate | revision | condensed | paraphrase | None
+    scores: dict
+    short_is_a: bool = False  # which of (a, b) is the shorter text
+
+    @property
+    def linked(self) -> bool:
+        return self.relation is not None
+
+
+def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
+    """Are a and b versions of one article, and how are they related?"""
+    if a.body_hash and a.body_hash == b.body_hash:
+        return Verdict("duplicate", {"body_hash_equal": 1.0})
+    short_is_a = a.words <= b.words
+    short, long = (a, b) if short_is_a else (b, a)
+    if not short.sentences or not long.sentences:
+        return Verdict(None, {"reason": "no sentences"}, short_is_a)
+    al = align(short, long)
+    n_short, n_long = len(short.sentences), len(long.sentences)
+    coverage = len(al.pairs) / n_short  # share of the short text found in the long one
+    order = _longest_increasing([j for _, j, _ in sorted(al.pairs)]) / len(al.pairs) if al.pairs else 0.0
+    mean_sim = sum(s for *_, s in al.pairs) / len(al.pairs) if al.pairs else 0.0
+    identical_share = al.identical / n_short
+    length_ratio = short.words / max(long.words, 1)
+    names = _containment(short.names, long.names)
+    numbers = _containment(short.numbers, long.numbers)
+    title = _dice(a.title_stems, b.title_stems)
+    stem_dice = _dice(short.stems, long.stems)
+    scores = {
+        "coverage": round(coverage, 3),
+        "order": round(order, 3),
+        "mean_sentence_similarity": round(mean_sim, 3),
+        "identical_sentences": round(identical_share, 3),
+        "length_ratio": round(length_ratio, 3),
+        "name_containment": round(names, 3),
+        "number_containment": round(numbers, 3),
+        "title_similarity": round(title, 3),
+        "content_word_dice": round(stem_dice, 3),
+        "aligned_sentences": len(al.pairs),
+        "short_sentences": n_short,
+        "long_sentences": n_long,
+    }
+    enough = len(al.pairs) >= min(3, n_short)
+    same_article = (
+        enough
+        and coverage >= 0.6
+        and order >= 0.8
+        and numbers >= 0.7
+        and names >= 0.6
+    )
+    if not same_article:
+        return Verdict(None, scores, short_is_a)
+    long_covered = len({j for _, j, _ in al.pairs}) / n_long
+    if identical_share >= 0.9 and long_covered >= 0.9:
+        relation = "duplicate" if identical_share == 1.0 and long_covered == 1.0 else "revision"
+    elif length_ratio < 0.8 or long_covered < 0.7:
+        relation = "condensed"
+    elif identical_share >= 0.5:
+        relation = "revision"
+    else:
+        relation = "paraphrase"
+    return Verdict(relation, scores, short_is_a)
+
+
+# --------------------------------------------------------------------------- diffs
+def sentence_diff(parent_body: str, child_body: str) -> dict:
+    """Sentence-level summary: how many sentences were kept, changed, added, removed."""
+    parent = fingerprint("", parent_body)
+    child = fingerprint("", child_body)
+    al = align(child, parent, threshold=0.5)
+    matched_parent = {j for _, j, _ in al.pairs}
+    changed = sum(1 for _, _, s in al.pairs if s < 1.0)
+    return {
+        "kept": al.identical,
+        "changed": changed,
+        "added": len(child.sentences) - len(al.pairs),
+        "removed": len(parent.sentences) - len(matched_parent),
+        "parent_sentences": len(parent.sentences),
+        "child_sentences": len(child.sentences),
+    }

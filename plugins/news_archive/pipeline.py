@@ -1,0 +1,192 @@
+"""The pipeline's steps, each runnable without Airflow.
+
+The DAG (dags/news_ingest.py) calls these one per task; `news-archive ingest`
+calls them in a row. Steps pass file names, ids and counts, never bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from news_archive import inbox, linkstore, storage
+from news_archive.config import Settings
+from news_archive.parsing import Article, Rejection, parse_document
+
+log = logging.getLogger(__name__)
+
+
+class QualityThresholdExceeded(RuntimeError):
+    """Too large a share of a batch was quarantined: the run must show red."""
+
+
+@dataclass
+class Batch:
+    key: str
+    files: list[str]  # names inside the run's claim folder
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "files": self.files}
+
+
+def claim_step(conn, settings: Settings, run_id: str, dag_id: str | None = None) -> list[dict]:
+    """Start the run's history row, claim inbox files, split them into batches."""
+    storage.migrate(conn)
+    storage.start_run(conn, run_id, dag_id)
+    files, refused = inbox.claim(settings, run_id, limit=settings.max_files_per_run)
+    if refused:
+        with conn, conn.cursor() as cur:
+            for r in refused:
+                cur.execute(
+                    """INSERT INTO archive.refused_files (run_id, file_name, reason_code, message)
+                       VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, file_name) DO NOTHING""",
+                    (run_id, r.name, r.reason, r.message),
+                )
+    size = max(settings.batch_size, 1)
+    names = [p.name for p in files]
+    batches = [
+        Batch(f"batch-{i // size + 1:04d}", names[i : i + size]).as_dict() for i in range(0, len(names), size)
+    ]
+    log.info("run %s: claimed %d files in %d batches, refused %d", run_id, len(files), len(batches), len(refused))
+    return batches
+
+
+def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
+    """Archive, parse, validate and load one batch; return its counts.
+
+    Raw bytes are committed first, so a failure later in the batch loses
+    nothing. Articles and quarantine rows commit together, so no partial batch
+    is ever visible. Raises QualityThresholdExceeded after everything is
+    recorded when too large a share of the batch was quarantined.
+    """
+    from news_archive import quality  # GX is heavy: import it only in the task that runs it
+
+    seconds: dict[str, float] = {}
+    inbox.heartbeat(settings, run_id)
+    folder = inbox.claim_dir(settings, run_id)
+    paths = [folder / name for name in batch["files"] if (folder / name).exists()]
+
+    t = time.perf_counter()
+    archived = storage.archive_files(conn, run_id, paths)
+    seconds["archive"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    todo = storage.unprocessed(conn, [a.raw_id for a in archived])
+    parsed: list[tuple[int, Article]] = []
+    quarantined: list[storage.Quarantined] = []
+    for raw_id, _name, content in storage.iter_raw(conn, todo):
+        result = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
+        if isinstance(result, Rejection):
+            quarantined.append(storage.Quarantined(
+                raw_id, "parse", [result.reason], result.message,
+                [{"stage": "parse", "warnings": result.parse_warnings}] if result.parse_warnings else [],
+                result.parser_version,
+            ))
+        else:
+            parsed.append((raw_id, result))
+    seconds["parse"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    results: list[dict] = []
+    rows = []
+    if parsed:
+        outcome = quality.validate_frame(
+            quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words)
+        )
+        results = outcome.results
+        for raw_id, article in parsed:
+            verdict = outcome.verdicts[raw_id]
+            if verdict.critical:
+                quarantined.append(storage.Quarantined(
+                    raw_id, "validate", sorted({f["reason"] for f in verdict.critical}),
+                    quality.quarantine_message(verdict.critical), verdict.critical, article.parser_version,
+                ))
+            else:
+                rows.append(storage.article_row(raw_id, article, verdict.warnings, run_id))
+    seconds["validate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    loaded = storage.load_batch(conn, run_id, rows, quarantined)
+    storage.record_validation(conn, run_id, batch["key"], quality.SUITE_NAME, results)
+    seconds["load"] = time.perf_counter() - t
+
+    stats = {
+        "files_seen": len(batch["files"]),
+        "files_archived": sum(a.new for a in archived),
+        "duplicates": sum(not a.new for a in archived) + len(loaded["content_duplicates"]),
+        "quarantined": len(quarantined),
+        "loaded": len(loaded["inserted"]),
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+    }
+    processed = len(todo)
+    error = None
+    if processed and len(quarantined) / processed > settings.quarantine_threshold:
+        error = (
+            f"{batch['key']}: {len(quarantined)} of {processed} documents quarantined "
+            f"({len(quarantined) / processed:.0%} > {settings.quarantine_threshold:.0%}); "
+            "the good rows are loaded, see analytics.quarantine for the reasons"
+        )
+        stats["error"] = error
+    storage.record_batch_stats(conn, run_id, batch["key"], stats)
+    log.info(
+        "%s %s: %d files, %d new raw, %d duplicates, %d quarantined, %d loaded",
+        run_id, batch["key"], stats["files_seen"], stats["files_archived"], stats["duplicates"],
+        stats["quarantined"], stats["loaded"],
+    )
+    if error:
+        raise QualityThresholdExceeded(error)
+    return stats
+
+
+def link_step(conn, run_id: str) -> dict:
+    t = time.perf_counter()
+    counts = linkstore.link_pending(conn, run_id)
+    counts["seconds"] = round(time.perf_counter() - t, 4)
+    log.info("%s link: %d articles linked, %d new version links", run_id,
+             counts.get("articles", 0), counts.get("links", 0))
+    return counts
+
+
+def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
+                  stage_seconds: dict | None = None, error: str | None = None) -> dict:
+    """File every claimed file away by its outcome and close the run's history row."""
+    folder = inbox.claim_dir(settings, run_id)
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
+    by_sha = {}
+    for path in files:
+        by_sha[hashlib.sha256(path.read_bytes()).hexdigest()] = path
+    outcome_of: dict[Path, str] = {}
+    if by_sha:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (list(by_sha),))
+            ids = dict(cur.fetchall())
+        outcomes = storage.outcomes(conn, ids.values())
+        for sha, path in by_sha.items():
+            outcome_of[path] = outcomes.get(ids.get(sha), "pending")
+    moved = {"loaded": 0, "duplicate": 0, "quarantined": 0, "pending": 0}
+    for path in files:
+        outcome = outcome_of.get(path, "pending")
+        inbox.file_away(settings, run_id, path, outcome)
+        moved[outcome] += 1
+    inbox.release(settings, run_id)
+    if moved["pending"] and not error:
+        error = f"{moved['pending']} files were not processed and went back to the inbox"
+    row = storage.finish_run(conn, run_id, links_made=links_made, stage_seconds=stage_seconds or {}, error=error)
+    log.info("%s finished: %s; files moved %s", run_id, row["status"], moved)
+    return {"status": row["status"], "moved": moved, "error": row["error"]}
+
+
+def run_once(conn, settings: Settings, run_id: str) -> dict:
+    """The whole pipeline in one process (command line and benchmarks)."""
+    batches = claim_step(conn, settings, run_id, dag_id=None)
+    for batch in batches:
+        try:
+            process_batch(conn, settings, run_id, batch)
+        except QualityThresholdExceeded:
+            pass  # recorded on the batch; finalize marks the run failed
+    links = link_step(conn, run_id)
+    return finalize_step(conn, settings, run_id, links_made=links.get("links", 0),
+                         stage_seconds={"link": links["seconds"]})

@@ -1,0 +1,355 @@
+"""PostgreSQL at the edges: migrations, the raw archive, article loads, run history.
+
+Every write is idempotent: raw bytes are keyed by sha256, deliveries by
+(raw document, file name), articles by raw document and content hash, and run
+statistics by (run, batch). A retry or a re-run writes the same rows again, or
+nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+
+from news_archive.config import REPO_ROOT
+
+SQL_DIR = Path(os.environ.get("NEWS_ARCHIVE_SQL_DIR", REPO_ROOT / "sql"))
+MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
+
+
+def connect(dsn: str) -> psycopg2.extensions.connection:
+    return psycopg2.connect(dsn, application_name="news_archive")
+
+
+def connect_airflow(connection) -> psycopg2.extensions.connection:
+    """psycopg2 connection from an Airflow Connection (host, port, login, password, schema, extras).
+
+    The Postgres provider's hook returns psycopg 3 when it is installed; the
+    package speaks psycopg2, so it builds its own connection from the fields.
+    """
+    extra = connection.extra_dejson or {}
+    params = {
+        "host": connection.host, "port": connection.port, "user": connection.login,
+        "password": connection.password, "dbname": connection.schema,
+        **{k: v for k, v in extra.items() if k in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout")},
+    }
+    return psycopg2.connect(application_name="news_archive", **{k: v for k, v in params.items() if v not in (None, "")})
+
+
+# --------------------------------------------------------------------------- migrations
+def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    return sorted((sql_dir / "migrations").glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def migrate(conn, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Apply the numbered migrations not yet applied; return their versions.
+
+    Safe to run from several processes at once (an advisory lock serializes
+    them) and as often as you like. An applied migration whose file changed is
+    an error: write a new migration instead.
+    """
+    applied_now: list[str] = []
+    with conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute("CREATE SCHEMA IF NOT EXISTS archive")
+            cur.execute(
+                """CREATE TABLE IF NOT EXISTS archive.schema_migrations (
+                       version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+            cur.execute("SELECT version, checksum FROM archive.schema_migrations")
+            applied = dict(cur.fetchall())
+            for path in migration_files(sql_dir):
+                version = path.name[:3]
+                sql = path.read_text(encoding="utf-8")
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if version in applied:
+                    if applied[version] != checksum:
+                        raise RuntimeError(
+                            f"migration {path.name} changed after it was applied; add a new migration instead"
+                        )
+                    continue
+                cur.execute(sql)
+                cur.execute(
+                    "INSERT INTO archive.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    (version, path.name, checksum),
+                )
+                applied_now.append(version)
+            # Views are re-created every time: they hold no data.
+            for path in sorted((sql_dir / "views").glob("*.sql")):
+                cur.execute(path.read_text(encoding="utf-8"))
+    return applied_now
+
+
+# --------------------------------------------------------------------------- runs
+def start_run(conn, run_id: str, dag_id: str | None = None) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO archive.ingest_runs (run_id, dag_id) VALUES (%s, %s)
+               ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL""",
+            (run_id, dag_id),
+        )
+
+
+def record_batch_stats(conn, run_id: str, batch_key: str, stats: dict[str, Any]) -> None:
+    """Per-batch counters, keyed by (run, batch): a retried batch overwrites its row."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO archive.run_batches (run_id, batch_key, stats) VALUES (%s, %s, %s)
+               ON CONFLICT (run_id, batch_key) DO UPDATE SET stats = EXCLUDED.stats, recorded_at = now()""",
+            (run_id, batch_key, json.dumps(stats)),
+        )
+
+
+COUNTERS = ("files_seen", "files_archived", "duplicates", "quarantined", "loaded")
+
+
+def finish_run(conn, run_id: str, *, links_made: int, stage_seconds: dict[str, float], error: str | None) -> dict:
+    with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        sums = ", ".join(f"COALESCE(SUM((stats->>'{c}')::int), 0) AS {c}" for c in COUNTERS)
+        cur.execute(f"SELECT {sums} FROM archive.run_batches WHERE run_id = %s", (run_id,))
+        totals = dict(cur.fetchone())
+        cur.execute(
+            """SELECT key, SUM(value::numeric) AS total FROM archive.run_batches,
+                      jsonb_each_text(stats->'seconds') WHERE run_id = %s GROUP BY key""",
+            (run_id,),
+        )
+        seconds = {r["key"]: round(float(r["total"]), 3) for r in cur.fetchall()}
+        seconds.update({k: round(v, 3) for k, v in stage_seconds.items()})
+        cur.execute(
+            "SELECT stats->>'error' AS error FROM archive.run_batches WHERE run_id = %s AND stats ? 'error' ORDER BY batch_key",
+            (run_id,),
+        )
+        errors = [r["error"] for r in cur.fetchall()] + ([error] if error else [])
+        error = "; ".join(errors) or None
+        cur.execute(
+            f"""UPDATE archive.ingest_runs SET finished_at = now(),
+                   status = %s, error = %s, links_made = %s, stage_seconds = %s,
+                   {", ".join(f"{c} = %s" for c in COUNTERS)}
+               WHERE run_id = %s RETURNING *""",
+            ("failed" if error else "success", error, links_made, json.dumps(seconds),
+             *(totals[c] for c in COUNTERS), run_id),
+        )
+        return dict(cur.fetchone())
+
+
+# --------------------------------------------------------------------------- raw archive
+@dataclass(frozen=True)
+class Archived:
+    path: str
+    raw_id: int
+    sha256: str
+    size: int
+    new: bool  # first time these bytes were archived
+
+
+def archive_files(conn, run_id: str, paths: Sequence[Path]) -> list[Archived]:
+    """Archive each file's bytes (once per sha256) and record its delivery."""
+    out: list[Archived] = []
+    with conn, conn.cursor() as cur:
+        for path in paths:
+            data = Path(path).read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            name = Path(path).name
+            cur.execute(
+                """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+                   VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING RETURNING id""",
+                (sha, name, len(data), run_id, psycopg2.Binary(data)),
+            )
+            row = cur.fetchone()
+            new = row is not None
+            if not new:
+                cur.execute("SELECT id FROM archive.raw_documents WHERE sha256 = %s", (sha,))
+                row = cur.fetchone()
+            raw_id = row[0]
+            cur.execute(
+                """INSERT INTO archive.deliveries (raw_document_id, file_name, run_id, is_duplicate)
+                   SELECT %s, %s, %s, NOT %s
+                   WHERE NOT EXISTS (SELECT 1 FROM archive.deliveries WHERE raw_document_id = %s AND file_name = %s)
+                   ON CONFLICT (raw_document_id, file_name) DO NOTHING""",
+                (raw_id, name, run_id, new, raw_id, name),
+            )
+            out.append(Archived(str(path), raw_id, sha, len(data), new))
+    return out
+
+
+def unprocessed(conn, raw_ids: Iterable[int]) -> list[int]:
+    """Raw documents with no outcome yet: no article, no quarantine, no content duplicate."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT r.id FROM archive.raw_documents r WHERE r.id = ANY(%s)
+                 AND NOT EXISTS (SELECT 1 FROM archive.articles a WHERE a.raw_document_id = r.id)
+                 AND NOT EXISTS (SELECT 1 FROM archive.quarantine q WHERE q.raw_document_id = r.id)
+                 AND NOT EXISTS (SELECT 1 FROM archive.content_duplicates d WHERE d.raw_document_id = r.id)
+               ORDER BY r.id""",
+            (list(raw_ids),),
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
+def iter_raw(conn, raw_ids: Sequence[int], chunk: int = 500) -> Iterator[tuple[int, str, bytes]]:
+    """(id, original name, bytes) for the given raw documents, fetched in chunks."""
+    ids = list(raw_ids)
+    with conn.cursor() as cur:
+        for start in range(0, len(ids), chunk):
+            cur.execute(
+                "SELECT id, original_name, content FROM archive.raw_documents WHERE id = ANY(%s) ORDER BY id",
+                (ids[start : start + chunk],),
+            )
+            for raw_id, name, content in cur.fetchall():
+                yield raw_id, name, bytes(content)
+    conn.commit()
+
+
+def read_raw(conn, raw_id: int) -> bytes:
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT content FROM archive.raw_documents WHERE id = %s", (raw_id,))
+        return bytes(cur.fetchone()[0])
+
+
+def outcomes(conn, raw_ids: Iterable[int]) -> dict[int, str]:
+    """raw id -> 'loaded' | 'duplicate' | 'quarantined' | 'pending'."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT r.id,
+                      CASE WHEN EXISTS (SELECT 1 FROM archive.articles a WHERE a.raw_document_id = r.id) THEN 'loaded'
+                           WHEN EXISTS (SELECT 1 FROM archive.content_duplicates d WHERE d.raw_document_id = r.id) THEN 'duplicate'
+                           WHEN EXISTS (SELECT 1 FROM archive.quarantine q WHERE q.raw_document_id = r.id) THEN 'quarantined'
+                           ELSE 'pending' END
+               FROM archive.raw_documents r WHERE r.id = ANY(%s)""",
+            (list(raw_ids),),
+        )
+        return dict(cur.fetchall())
+
+
+# --------------------------------------------------------------------------- article load
+ARTICLE_COLUMNS = (
+    "raw_document_id", "title", "body", "published_at", "published_precision", "source", "url",
+    "author", "language", "extra_headers", "source_format", "encoding", "word_count",
+    "content_hash", "body_hash", "parser_version", "parse_warnings", "boilerplate_removed",
+    "quality_warnings", "run_id",
+)
+
+
+@dataclass
+class Quarantined:
+    raw_id: int
+    stage: str
+    reason_codes: list[str]
+    message: str
+    failed_expectations: list[dict]
+    parser_version: str | None
+
+
+def article_row(raw_id: int, article, quality_warnings: list[dict], run_id: str) -> tuple:
+    return (
+        raw_id, article.title, article.body,
+        article.published_at.isoformat() if article.published_at else None,
+        article.published_precision, article.source, article.url, article.author, article.language,
+        json.dumps(article.extra_headers, ensure_ascii=False), article.source_format, article.encoding,
+        article.word_count, article.content_hash, article.body_hash, article.parser_version,
+        json.dumps(article.parse_warnings, ensure_ascii=False),
+        json.dumps(article.boilerplate_removed, ensure_ascii=False),
+        json.dumps(quality_warnings, ensure_ascii=False), run_id,
+    )
+
+
+def _copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """COPY rows in CSV form: quoting makes tabs, backslashes and a lone `\\.` plain data."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+    buf.seek(0)
+    cur.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
+    )
+
+
+def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantined]) -> dict[str, list[int]]:
+    """Insert articles and quarantine rows in one transaction.
+
+    `rows` are `article_row(...)` tuples. An article whose content hash is
+    already archived under another raw document is recorded as a content
+    duplicate of that article instead. Returns the ids touched.
+    """
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS stage_articles ON COMMIT DELETE ROWS AS "
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM archive.articles WITH NO DATA"
+        )
+        _copy_rows(cur, "stage_articles", ARTICLE_COLUMNS, rows)
+        cols = ", ".join(ARTICLE_COLUMNS)
+        # First occurrence of a content hash within the batch wins (lowest raw id);
+        # article ids follow raw document order, i.e. the order of ingestion.
+        cur.execute(
+            f"""INSERT INTO archive.articles ({cols})
+                SELECT {cols} FROM (
+                    SELECT DISTINCT ON (content_hash) {cols} FROM stage_articles
+                    ORDER BY content_hash, raw_document_id) first_copies
+                ORDER BY raw_document_id
+                ON CONFLICT DO NOTHING RETURNING id"""
+        )
+        inserted = [r[0] for r in cur.fetchall()]
+        cur.execute(
+            """INSERT INTO archive.content_duplicates (raw_document_id, article_id, run_id)
+               SELECT s.raw_document_id, a.id, %s FROM stage_articles s
+               JOIN archive.articles a ON a.content_hash = s.content_hash
+               WHERE a.raw_document_id <> s.raw_document_id
+               ON CONFLICT (raw_document_id) DO NOTHING RETURNING raw_document_id""",
+            (run_id,),
+        )
+        duplicates = [r[0] for r in cur.fetchall()]
+        if quarantined:
+            psycopg2.extras.execute_values(
+                cur,
+                """INSERT INTO archive.quarantine
+                       (raw_document_id, stage, reason_codes, message, failed_expectations, parser_version, run_id)
+                   VALUES %s
+                   ON CONFLICT (raw_document_id) DO UPDATE SET stage = EXCLUDED.stage,
+                       reason_codes = EXCLUDED.reason_codes, message = EXCLUDED.message,
+                       failed_expectations = EXCLUDED.failed_expectations,
+                       parser_version = EXCLUDED.parser_version, run_id = EXCLUDED.run_id,
+                       quarantined_at = now()""",
+                [
+                    (q.raw_id, q.stage, q.reason_codes, q.message, json.dumps(q.failed_expectations, default=str),
+                     q.parser_version, run_id)
+                    for q in quarantined
+                ],
+            )
+    return {"inserted": inserted, "content_duplicates": duplicates}
+
+
+def record_validation(conn, run_id: str, batch_key: str, suite: str, results: list[dict]) -> None:
+    """Store one validation's expectation results, replacing a retried batch's."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "DELETE FROM archive.validation_results WHERE run_id = %s AND batch_key = %s AND suite = %s",
+            (run_id, batch_key, suite),
+        )
+        if results:
+            psycopg2.extras.execute_values(
+                cur,
+                """INSERT INTO archive.validation_results
+                       (run_id, batch_key, suite, expectation, column_name, severity, success,
+                        element_count, unexpected_count, unexpected_sample, details)
+                   VALUES %s""",
+                [
+                    (run_id, batch_key, suite, r["expectation"], r.get("column"), r["severity"], r["success"],
+                     r.get("element_count"), r.get("unexpected_count"),
+                     json.dumps(r.get("unexpected_sample", []), default=str),
+                     json.dumps(r.get("details", {}), default=str))
+                    for r in results
+                ],
+            )

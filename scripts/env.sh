@@ -1,0 +1,25 @@
+# Sourced by the demo and UI scripts: one Airflow home and one archive database
+# for the local stack. A configured database wins over the embedded one.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$ROOT/.airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__UNIT_TEST_MODE=False
+export GX_ANALYTICS_ENABLED=false
+if [ -z "${NEWS_ARCHIVE_DSN:-}" ] && [ -z "${AIRFLOW_CONN_NEWS_ARCHIVE:-}" ]; then
+  echo "no database configured: starting the embedded PostgreSQL in .devdb/" >&2
+  NEWS_ARCHIVE_DSN="$(news-archive devdb)"
+  export NEWS_ARCHIVE_DSN
+fi
+if [ -z "${AIRFLOW_CONN_NEWS_ARCHIVE:-}" ]; then
+  AIRFLOW_CONN_NEWS_ARCHIVE="$(news-archive --dsn "$NEWS_ARCHIVE_DSN" airflow-conn)"
+  export AIRFLOW_CONN_NEWS_ARCHIVE
+fi
+mkdir -p "$AIRFLOW_HOME"
+if [ ! -f "$AIRFLOW_HOME/.migrated" ]; then
+  echo "initialising the Airflow metadata database in $AIRFLOW_HOME" >&2
+  airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log" >&2; exit 1; }
+  touch "$AIRFLOW_HOME/.migrated"
+fi

@@ -1,0 +1,157 @@
+"""Shared fixtures: a real PostgreSQL (throw-away databases) and an Airflow home.
+
+`NEWS_ARCHIVE_TEST_ADMIN_DSN` names a server to create databases on (CI sets it
+to the local PostgreSQL); unset, the embedded server in .devdb/ is started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "data" / "samples"
+SHARED = REPO.parent / "shared"
+CORPORA = SHARED / "corpora"
+SEED_000 = "000_6f48962354c83dfa.txt"
+SEED_001 = "001_cfd06f4aef2e4722.txt"
+
+# Airflow reads its configuration when first imported: set it up before any test does.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="news-archive-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("NEWS_ARCHIVE_DSN", None)
+os.environ.pop("AIRFLOW_CONN_NEWS_ARCHIVE", None)
+
+
+def _admin_dsn() -> str:
+    dsn = os.environ.get("NEWS_ARCHIVE_TEST_ADMIN_DSN")
+    if dsn:
+        return dsn
+    from news_archive.devdb import start
+
+    return start(REPO / ".devdb" / "pgdata").get_uri()
+
+
+def _with_db(dsn: str, dbname: str) -> str:
+    from psycopg2.extensions import make_dsn, parse_dsn
+
+    parts = parse_dsn(dsn)
+    parts["dbname"] = dbname
+    return make_dsn(**parts)
+
+
+@pytest.fixture(scope="session")
+def admin_dsn() -> str:
+    return _admin_dsn()
+
+
+class DatabaseFactory:
+    """Creates databases named news_archive_test_*, drops them at session end."""
+
+    def __init__(self, admin: str):
+        self.admin = admin
+        self.created: list[str] = []
+
+    def _exec(self, sql: str) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(self.admin)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.close()
+
+    def create(self, migrate: bool = True) -> str:
+        name = f"news_archive_test_{uuid.uuid4().hex[:10]}"
+        self._exec(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        dsn = _with_db(self.admin, name)
+        if migrate:
+            from news_archive import storage
+
+            conn = storage.connect(dsn)
+            storage.migrate(conn)
+            conn.close()
+        return dsn
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(admin_dsn):
+    factory = DatabaseFactory(admin_dsn)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture
+def dsn(databases) -> str:
+    """A fresh, migrated database for one test."""
+    return databases.create()
+
+
+@pytest.fixture
+def conn(dsn):
+    from news_archive import storage
+
+    c = storage.connect(dsn)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An inbox with its sibling folders, wired through the environment."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("NEWS_ARCHIVE_INBOX", str(inbox))
+    return tmp_path
+
+
+@pytest.fixture
+def settings(workdir):
+    from news_archive.config import Settings
+
+    return Settings.from_env()
+
+
+def put_samples(inbox: Path, names: list[str] | None = None) -> None:
+    for path in sorted(SAMPLES.iterdir()):
+        if names is None or path.name in names:
+            shutil.copy(path, inbox / path.name)
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """The Airflow metadata database (SQLite), migrated once per session."""
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return _AIRFLOW_HOME
+
+
+def fetch(dsn: str, sql: str, params=None) -> list[tuple]:
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
