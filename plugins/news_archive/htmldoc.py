@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Tag
 
-DROP_SILENTLY = ("script", "style", "noscript", "template", "svg", "iframe", "link")
+DROP_SILENTLY = ("script", "style", "noscript", "template", "svg", "iframe")
 # Page furniture: removed from the body and recorded as boilerplate.
 FURNITURE = ("nav", "header", "footer", "aside", "form", "figcaption")
 DATE_META = (

@@ -1,0 +1,100 @@
+"""The Great Expectations gate: row-level quarantine, results in Postgres, the threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from news_archive import pipeline, quality
+from news_archive.parsing import parse_document
+from tests.conftest import fetch
+
+GOOD_BODY = " ".join(f"Sentence number {i} tells the council budget story in plain words." for i in range(12))
+
+
+def _doc(title: str, body: str = GOOD_BODY, header: str = "") -> bytes:
+    return f"{header}{title}\n\n{body}\n".encode()
+
+
+def test_known_bad_rows_are_quarantined_and_the_rest_loads(conn, dsn, settings):
+    files = {
+        "good-1.txt": _doc("Council approves the budget"),
+        "good-2.txt": _doc("Mayor welcomes the council vote", GOOD_BODY.replace("council", "city")),
+        "future.txt": _doc("Budget from the future", GOOD_BODY.replace("plain", "future"), "Date: 2999-01-01\n"),
+        "ancient.txt": _doc("Budget from long ago", GOOD_BODY.replace("plain", "ancient"), "Date: 1985-05-05\n"),
+        "tags.txt": _doc("Council <b>approves</b> budget", GOOD_BODY.replace("plain", "tagged")),
+        "replacement.txt": _doc("Garbled budget story", GOOD_BODY.replace("e", "\ufffd")),
+        "long-title.txt": _doc("A" * 400, GOOD_BODY.replace("plain", "long")),
+        "short-title.txt": _doc("Hi", GOOD_BODY.replace("plain", "short")),
+    }
+    for name, data in files.items():
+        (settings.inbox / name).write_bytes(data)
+    result = pipeline.run_once(conn, settings, "gx-run")
+    # 6 of 8 quarantined is over the 20% threshold: the run fails, but only after loading the good rows
+    assert result["status"] == "failed"
+    loaded = sorted(n for (n,) in fetch(dsn, """SELECT r.original_name FROM archive.articles a
+                                                JOIN archive.raw_documents r ON r.id = a.raw_document_id"""))
+    assert loaded == ["good-1.txt", "good-2.txt"]
+    reasons = dict(fetch(dsn, """SELECT r.original_name, q.reason_codes FROM archive.quarantine q
+                                 JOIN archive.raw_documents r ON r.id = q.raw_document_id"""))
+    assert reasons == {
+        "future.txt": ["date_out_of_range"],
+        "ancient.txt": ["date_out_of_range"],
+        "tags.txt": ["html_in_title"],
+        "replacement.txt": ["replacement_characters"],
+        "long-title.txt": ["title_length"],
+        "short-title.txt": ["title_length"],
+    }
+    (message, failed) = fetch(dsn, """SELECT q.message, q.failed_expectations FROM archive.quarantine q
+                                      JOIN archive.raw_documents r ON r.id = q.raw_document_id
+                                      WHERE r.original_name = 'future.txt'""")[0]
+    assert "not in the future" in message and "2999-01-01" in message
+    assert failed[0]["expectation"] == "expect_column_values_to_be_between"
+    results = fetch(dsn, """SELECT expectation, column_name, success, unexpected_count FROM archive.validation_results
+                            WHERE run_id = 'gx-run' ORDER BY expectation, column_name""")
+    by_column = {(e, c): (s, n) for e, c, s, n in results}
+    assert by_column[("expect_column_values_to_be_between", "published_at")] == (False, 2)
+    assert by_column[("expect_column_value_lengths_to_be_between", "title")] == (False, 2)
+    assert by_column[("expect_column_values_to_not_be_null", "title")] == (True, 0)
+    (error,) = fetch(dsn, "SELECT error FROM archive.ingest_runs WHERE run_id = 'gx-run'")[0]
+    assert "6 of 8 documents quarantined" in error
+    # the quarantined files went to quarantine/, the good ones to processed/
+    assert sorted(p.name for p in (settings.quarantine_dir).rglob("*.txt")) == sorted(
+        n for n in files if not n.startswith("good"))
+
+
+def test_a_batch_under_the_threshold_succeeds(conn, dsn, settings):
+    for i in range(9):
+        (settings.inbox / f"ok-{i}.txt").write_bytes(_doc(f"Council story {i}", GOOD_BODY.replace("plain", f"p{i}")))
+    (settings.inbox / "short.txt").write_bytes(_doc("Too short a story", "only a few words here"))
+    result = pipeline.run_once(conn, settings, "gx-ok")
+    assert result["status"] == "success"
+    assert fetch(dsn, "SELECT reason_codes, stage FROM archive.quarantine") == [(["body_too_short"], "parse")]
+
+
+def test_duplicate_content_in_a_batch_loads_once(conn, dsn, settings):
+    (settings.inbox / "a.txt").write_bytes(_doc("Council approves the budget"))
+    (settings.inbox / "b.txt").write_bytes(_doc("Council approves the budget").replace(b"\n", b"\r\n"))
+    result = pipeline.run_once(conn, settings, "dup-run")
+    assert result["status"] == "success"
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles")[0][0] == 1
+    assert fetch(dsn, "SELECT count(*) FROM archive.content_duplicates")[0][0] == 1
+    (ok, n) = fetch(dsn, """SELECT success, unexpected_count FROM archive.validation_results
+                            WHERE column_name = 'content_hash'""")[0]
+    assert (ok, n) == (False, 2)
+
+
+def test_validation_flags_warnings_without_quarantine():
+    articles = [(i, parse_document(_doc(f"Title number {i}", GOOD_BODY), min_body_words=5)) for i in range(3)]
+    articles[1][1].parse_warnings.append("date: ambiguous date '01/02/2021'")
+    outcome = quality.validate_frame(quality.batch_frame(articles), quality.pre_load_checks(50))
+    assert outcome.quarantined_ids() == []
+    assert [w["reason"] for w in outcome.verdicts[1].warnings] == ["parse_warnings"]
+    assert outcome.verdicts[0].warnings == []
+
+
+@pytest.mark.parametrize("words, expected", [(49, ["body_too_short"]), (50, [])])
+def test_min_body_words_is_configurable(words, expected):
+    article = parse_document(_doc("Title of it", "word " * 60), min_body_words=1)
+    article.body = " ".join(["word"] * words)
+    outcome = quality.validate_frame(quality.batch_frame([(1, article)]), quality.pre_load_checks(50))
+    assert [f["reason"] for f in outcome.verdicts[1].critical] == expected

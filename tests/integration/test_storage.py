@@ -1,0 +1,112 @@
+"""Archive guarantees against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import psycopg2
+import pytest
+
+from news_archive import inbox, pipeline, storage
+from tests.conftest import SAMPLES, SEED_000, fetch, put_samples
+
+
+def test_migrations_are_idempotent_and_recorded(dsn):
+    conn = storage.connect(dsn)
+    assert storage.migrate(conn) == []  # the fixture already applied them
+    versions = [v for (v,) in fetch(dsn, "SELECT version FROM archive.schema_migrations ORDER BY version")]
+    assert versions == [p.name[:3] for p in storage.migration_files()]
+
+
+def test_concurrent_migrations_apply_once(databases):
+    dsn = databases.create(migrate=False)
+    errors = []
+
+    def run():
+        try:
+            storage.migrate(storage.connect(dsn))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert fetch(dsn, "SELECT count(*) FROM archive.schema_migrations")[0][0] == len(storage.migration_files())
+
+
+def test_raw_bytes_round_trip_and_are_append_only(conn, dsn, tmp_path):
+    storage.start_run(conn, "r1")
+    weird = bytes(range(256)) + b"\x00\\.\n\t\r" + "Ünïcode".encode()
+    (tmp_path / "weird.bin").write_bytes(weird)
+    (tmp_path / SEED_000).write_bytes((SAMPLES / SEED_000).read_bytes())
+    archived = storage.archive_files(conn, "r1", [tmp_path / "weird.bin", tmp_path / SEED_000])
+    assert [a.new for a in archived] == [True, True]
+    assert storage.read_raw(conn, archived[0].raw_id) == weird
+    assert archived[0].sha256 == hashlib.sha256(weird).hexdigest()
+    assert storage.read_raw(conn, archived[1].raw_id) == (SAMPLES / SEED_000).read_bytes()
+    with pytest.raises(psycopg2.Error, match="append-only"):
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE archive.raw_documents SET original_name = 'x'")
+    with pytest.raises(psycopg2.Error, match="append-only"):
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM archive.raw_documents")
+    # the same file again: nothing new
+    again = storage.archive_files(conn, "r1", [tmp_path / "weird.bin"])
+    assert again[0].new is False and again[0].raw_id == archived[0].raw_id
+    assert fetch(dsn, "SELECT count(*) FROM archive.deliveries")[0][0] == 2
+
+
+def test_two_runs_claiming_one_inbox_never_share_a_file(settings):
+    for i in range(300):
+        (settings.inbox / f"f{i:03}.txt").write_text(f"file {i}")
+    results = {}
+
+    def claim(run):
+        results[run] = inbox.claim(settings, run)[0]
+
+    threads = [threading.Thread(target=claim, args=(f"run{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names = [p.name for files in results.values() for p in files]
+    assert len(names) == 300 and len(set(names)) == 300
+
+
+def test_stale_claims_are_taken_over_and_nothing_is_loaded_twice(conn, dsn, settings):
+    """A run that died after its commit but before moving its files: the next run finishes the job."""
+    import os
+
+    put_samples(settings.inbox)
+    batches = pipeline.claim_step(conn, settings, "dead-run")
+    for b in batches:
+        pipeline.process_batch(conn, settings, "dead-run", b)
+    # ... the process dies here: files stay in claimed/dead-run
+    stale = inbox.claim_dir(settings, "dead-run")
+    assert len(list(stale.iterdir())) == 2
+    old = stale.stat().st_mtime - settings.claim_ttl_seconds - 10
+    os.utime(stale, (old, old))
+    result = pipeline.run_once(conn, settings, "next-run")
+    assert result["status"] == "success"
+    assert result["moved"]["loaded"] == 2
+    assert not stale.exists()
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles")[0][0] == 2
+    assert fetch(dsn, "SELECT count(*) FROM archive.raw_documents")[0][0] == 2
+
+
+def test_symlinks_are_refused_without_being_read(conn, dsn, settings, tmp_path):
+    secret = tmp_path / "outside.txt"
+    secret.write_text("Secret title\n\n" + "secret words " * 40)
+    (settings.inbox / "link.txt").symlink_to(secret)
+    put_samples(settings.inbox, [SEED_000])
+    result = pipeline.run_once(conn, settings, "r-links")
+    assert result["status"] == "success"
+    refused = fetch(dsn, "SELECT file_name, reason_code FROM archive.refused_files")
+    assert refused == [("link.txt", "not_regular_file")]
+    titles = [t for (t,) in fetch(dsn, "SELECT title FROM archive.articles")]
+    assert "Secret title" not in titles
+    assert secret.exists()
