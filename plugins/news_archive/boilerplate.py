@@ -7,6 +7,7 @@ article records what was taken out and by which rule (nothing vanishes silently)
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,9 +45,14 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     return RuleSet(int(spec.get("version", 1)), tuple(rules))
 
 
-@lru_cache(maxsize=1)
 def default_rules() -> RuleSet:
-    return load_rules()
+    """The rule list in use: `NEWS_ARCHIVE_BOILERPLATE_RULES` (a JSON file) or the packaged one."""
+    return _cached_rules(os.environ.get("NEWS_ARCHIVE_BOILERPLATE_RULES") or str(RULES_PATH))
+
+
+@lru_cache(maxsize=4)
+def _cached_rules(path: str) -> RuleSet:
+    return load_rules(Path(path))
 
 
 def strip_boilerplate(paragraphs: list[str], rules: RuleSet | None = None) -> tuple[list[str], list[dict]]:

@@ -144,7 +144,7 @@ def candidate_keys(fp: Fingerprint) -> list[int]:
         hashes = [min(_h(s, 1000 + i) for s in fp.stems) for i in range(LSH_BANDS * LSH_ROWS)]
         for band in range(LSH_BANDS):
             rows = hashes[band * LSH_ROWS : (band + 1) * LSH_ROWS]
-            keys.add(_h("b|%d|%s" % (band, ",".join(map(str, rows)))))
+            keys.add(_h(f"b|{band}|{','.join(map(str, rows))}"))
     return sorted(keys)
 
 

@@ -152,3 +152,20 @@ def test_asset_and_connection_settings(airflow_db):
         "postgresql://u:p@db.example:6543/arch"))
     assert spec == {"conn_type": "postgres", "host": "db.example", "login": "u", "password": "p",
                     "schema": "arch", "port": 6543}
+
+
+def test_the_demo_script_prints_what_landed(airflow_db, databases, tmp_path):
+    """`make demo`'s script, run as a user runs it, against a throw-away database."""
+    dsn = databases.create(migrate=False)
+    (airflow_db / ".migrated").touch()
+    env = dict(os.environ, NEWS_ARCHIVE_DSN=dsn, AIRFLOW_HOME=str(airflow_db),
+               NEWS_ARCHIVE_INBOX=str(tmp_path / "inbox"),
+               PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
+    env.pop("AIRFLOW_CONN_NEWS_ARCHIVE", None)
+    out = subprocess.run(["bash", str(REPO / "scripts" / "demo.sh")], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "articles (2):" in out.stdout
+    assert "version links (1):" in out.stdout
+    assert f"[{SEED_000}] -> #2 [{SEED_001}]" in out.stdout
+    assert "published: 2021-12-01" in out.stdout
+    assert "published: NULL" in out.stdout
