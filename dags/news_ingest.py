@@ -9,12 +9,19 @@ each file to `processed/` or `quarantine/`.
 
 **Tasks.** `claim_inbox` → `process_batch` (one mapped task per batch of
 `NEWS_ARCHIVE_BATCH_SIZE` files, named after its batch) → `link_versions`
+→ `check_archive` (post-load Great Expectations suite on the tables)
 → `finalize` (files moved, run history written, the `news_archive` asset updated).
+
+**Data Docs** of every validation are written to `NEWS_ARCHIVE_DATA_DOCS_DIR`
+(default `data/data_docs`, next to the inbox): open its `index.html`.
 
 **When a run is red.**
 * `process_batch` failed with *quarantined share over threshold*: the good
-  rows are loaded; look at `analytics.quarantine` (reason codes and message
+  rows are loaded; look at `archive.quarantine` (reason codes and message
   per document) and fix the feed, or the parser and run `news-archive reparse`.
+* `check_archive` failed: an archive invariant broke (a version link to a
+  missing article, a repeated content hash, an article without raw document);
+  `archive.validation_results` (suite `archive_post_load`) names the rows.
 * Any other task failure: read the task log; every task is safe to clear and
   re-run (same rows, never duplicates). Files a failed batch did not finish
   go back to the inbox for the next run.
@@ -37,13 +44,19 @@ ARCHIVE_ASSET = Asset(name="news_archive", uri="news-archive://archive/articles"
 SCHEDULE = os.environ.get("NEWS_ARCHIVE_SCHEDULE", "*/15 * * * *")
 
 
-def _conn():
+def _params() -> dict:
     from airflow.sdk import BaseHook
 
     from news_archive.config import CONN_ID
-    from news_archive.storage import connect_airflow
+    from news_archive.storage import airflow_params
 
-    return connect_airflow(BaseHook.get_connection(CONN_ID))
+    return airflow_params(BaseHook.get_connection(CONN_ID))
+
+
+def _conn():
+    from news_archive.storage import connect_params
+
+    return connect_params(_params())
 
 
 def _settings():
@@ -89,17 +102,35 @@ def news_ingest():
 
     @task(map_index_template="{{ batch_label }}")
     def process_batch(batch: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from news_archive.pipeline import QualityThresholdExceeded
         from news_archive.pipeline import process_batch as run_batch
 
         ctx = get_current_context()
         ctx["batch_label"] = f"{batch['key']} ({len(batch['files'])} files)"
-        return run_batch(_conn(), _settings(), ctx["run_id"], batch)
+        try:
+            return run_batch(_conn(), _settings(), ctx["run_id"], batch)
+        except QualityThresholdExceeded as exc:
+            raise AirflowFailException(str(exc)) from exc  # bad data: a retry would not change it
 
     @task(trigger_rule="all_done")
     def link_versions() -> dict:
         from news_archive.pipeline import link_step
 
         return link_step(_conn(), get_current_context()["run_id"])
+
+    @task(trigger_rule="all_done")
+    def check_archive() -> dict:
+        """Post-load Great Expectations suite on the archive tables."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from news_archive.pipeline import PostLoadCheckFailed, check_step
+
+        try:
+            return check_step(_conn(), _params(), _settings(), get_current_context()["run_id"])
+        except PostLoadCheckFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="all_done", outlets=[ARCHIVE_ASSET], retries=1)
     def finalize(link_counts: dict | None) -> dict:
@@ -123,8 +154,7 @@ def news_ingest():
     batches = claim_inbox()
     processed = process_batch.expand(batch=batches)
     links = link_versions()
-    processed >> links
-    finalize(links)
+    processed >> links >> check_archive() >> finalize(links)
 
 
 news_ingest()

@@ -23,6 +23,10 @@ class QualityThresholdExceeded(RuntimeError):
     """Too large a share of a batch was quarantined: the run must show red."""
 
 
+class PostLoadCheckFailed(RuntimeError):
+    """The archive broke an invariant (orphan link, duplicate hash, article without raw document)."""
+
+
 @dataclass
 class Batch:
     key: str
@@ -94,7 +98,8 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     rows = []
     if parsed:
         outcome = quality.validate_frame(
-            quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words)
+            quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words),
+            docs_dir=settings.data_docs_dir, run_name=f"{run_id}/{batch['key']}",
         )
         results = outcome.results
         for raw_id, article in parsed:
@@ -127,7 +132,7 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
         error = (
             f"{batch['key']}: {len(quarantined)} of {processed} documents quarantined "
             f"({len(quarantined) / processed:.0%} > {settings.quarantine_threshold:.0%}); "
-            "the good rows are loaded, see analytics.quarantine for the reasons"
+            "the good rows are loaded, see archive.quarantine for the reasons"
         )
         stats["error"] = error
     storage.record_batch_stats(conn, run_id, batch["key"], stats)
@@ -148,6 +153,25 @@ def link_step(conn, run_id: str) -> dict:
     log.info("%s link: %d articles linked, %d new version links", run_id,
              counts.get("articles", 0), counts.get("links", 0))
     return counts
+
+
+def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
+    """The post-load suite on the archive tables; results recorded, failure raised after."""
+    from news_archive import quality
+
+    t = time.perf_counter()
+    results = quality.validate_archive(params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir)
+    storage.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
+    failed = [r for r in results if not r["success"]]
+    stats = {"seconds": {"post_load_check": round(time.perf_counter() - t, 4)}}
+    if failed:
+        stats["error"] = "post-load checks failed: " + "; ".join(
+            f"{r['details']['description']} ({r['unexpected_count']} unexpected)" for r in failed)
+    storage.record_batch_stats(conn, run_id, "post_load", stats)
+    log.info("%s post-load checks: %d of %d passed", run_id, len(results) - len(failed), len(results))
+    if failed:
+        raise PostLoadCheckFailed(stats["error"])
+    return {"checks": len(results), "failed": 0}
 
 
 def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
@@ -179,7 +203,7 @@ def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
     return {"status": row["status"], "moved": moved, "error": row["error"]}
 
 
-def run_once(conn, settings: Settings, run_id: str) -> dict:
+def run_once(conn, settings: Settings, run_id: str, params: dict | None = None) -> dict:
     """The whole pipeline in one process (command line and benchmarks)."""
     batches = claim_step(conn, settings, run_id, dag_id=None)
     for batch in batches:
@@ -188,5 +212,15 @@ def run_once(conn, settings: Settings, run_id: str) -> dict:
         except QualityThresholdExceeded:
             pass  # recorded on the batch; finalize marks the run failed
     links = link_step(conn, run_id)
+    try:
+        check_step(conn, params or conn.get_dsn_parameters() | _password(conn), settings, run_id)
+    except PostLoadCheckFailed:
+        pass  # recorded; finalize marks the run failed
     return finalize_step(conn, settings, run_id, links_made=links.get("links", 0),
                          stage_seconds={"link": links["seconds"]})
+
+
+def _password(conn) -> dict:
+    """psycopg2 hides the password from get_dsn_parameters(); take it from the DSN when there is one."""
+    params = storage.dsn_params(conn.dsn)
+    return {"password": params["password"]} if params.get("password") not in (None, "xxx") else {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,18 @@ def batch_frame(rows: Sequence[tuple[int, Any]]):
     return frame
 
 
+def _exception_message(info) -> str | None:
+    """GX reports errors flat, or nested per metric; None when nothing was raised."""
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
 def _quiet_gx() -> None:
     for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -147,16 +160,51 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def validate_frame(frame, checks: Sequence[Check], *, sample_size: int = 20) -> ValidationOutcome:
-    """Run the suite on one batch; never raises on bad rows, only reports them."""
+DOCS_SITE = "news_archive"
+
+
+def _add_docs_site(context, docs_dir) -> None:
+    if DOCS_SITE in (context.get_site_names() or []):
+        return
+    context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+        "class_name": "SiteBuilder",
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+    })
+
+
+def _run_checkpoint(context, name: str, batch_definition, suite, batch_parameters, run_name: str,
+                    docs_dir, result_format):
+    """Validate through a Checkpoint so that Data Docs are (re)built when a folder is given."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    actions = []
+    if docs_dir:
+        _add_docs_site(context, docs_dir)
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_definition,
+                                                                            suite=suite))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(name=f"{name}_checkpoint", validation_definitions=[definition],
+                                                       actions=actions, result_format=result_format))
+    safe_name = re.sub(r"[/\\]+", "_", run_name)  # Data Docs keys become file paths
+    run = checkpoint.run(batch_parameters=batch_parameters, run_id=gx.RunIdentifier(run_name=safe_name))
+    return next(iter(run.run_results.values()))
+
+
+def validate_frame(frame, checks: Sequence[Check], *, sample_size: int = 20, docs_dir=None,
+                   run_name: str = "adhoc") -> ValidationOutcome:
+    """Run the suite on one batch; never raises on bad rows, only reports them.
+
+    With `docs_dir`, the batch's Data Docs page is written there (index.html).
+    """
     context = _context()
     asset = context.data_sources.add_pandas("parsed_articles").add_dataframe_asset("batch")
-    batch = asset.add_batch_definition_whole_dataframe("whole_batch").get_batch(
-        batch_parameters={"dataframe": frame}
-    )
-    result = batch.validate(
-        build_suite(checks),
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["raw_id"]},
+    result = _run_checkpoint(
+        context, SUITE_NAME, asset.add_batch_definition_whole_dataframe("whole_batch"), build_suite(checks),
+        {"dataframe": frame}, run_name, docs_dir,
+        {"result_format": "COMPLETE", "unexpected_index_column_names": ["raw_id"]},
     )
     verdicts: dict[int, RowVerdict] = defaultdict(RowVerdict)
     for raw_id in frame["raw_id"]:
@@ -173,10 +221,10 @@ def validate_frame(frame, checks: Sequence[Check], *, sample_size: int = 20) -> 
             "description": meta.get("description"),
             "column": column,
         }
-        if r.exception_info and r.exception_info.get("raised_exception"):
+        if (error := _exception_message(r.exception_info)) is not None:
             # An expectation that could not run holds back the whole batch's rows.
             unexpected = [{"raw_id": i} for i in frame["raw_id"]]
-            failure["error"] = r.exception_info.get("exception_message")
+            failure["error"] = error
         seen_first: set[Any] = set()
         for item in unexpected:
             raw_id = int(item["raw_id"])
@@ -214,3 +262,86 @@ def quarantine_message(critical: list[dict]) -> str:
         shown = f" (got {value!r})" if value is not None and failure["column"] not in ("body",) else ""
         parts.append(f"{failure['description']}{shown}")
     return "failed quality checks: " + "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- post-load suite
+POST_LOAD_SUITE = "archive_post_load"
+
+
+def sqlalchemy_url(params: dict) -> str:
+    """libpq parameters (host, port, user, password, dbname) -> a SQLAlchemy URL for GX."""
+    from sqlalchemy.engine import URL
+
+    host = params.get("host") or None
+    query = {}
+    if host and host.startswith("/"):  # a Unix socket folder
+        query["host"], host = host, None
+    return URL.create(
+        "postgresql+psycopg2", username=params.get("user") or None, password=params.get("password") or None,
+        host=host, port=int(params["port"]) if params.get("port") else None, database=params.get("dbname"),
+        query=query,
+    ).render_as_string(hide_password=False)
+
+
+def post_load_checks() -> list[tuple[str, Check]]:
+    """(table, check) pairs run on the archive after each load, through a GX SQL data source."""
+    return [
+        ("version_links", Check(
+            "orphan_link", "critical", "UnexpectedRowsExpectation",
+            # GX substitutes {batch} with an aliased subquery: no alias of our own here
+            {"unexpected_rows_query": (
+                "SELECT id, parent_article_id, child_article_id FROM {batch} "
+                "WHERE parent_article_id NOT IN (SELECT id FROM archive.articles) "
+                "OR child_article_id NOT IN (SELECT id FROM archive.articles)")},
+            "no version link points to a missing article")),
+        ("articles", Check(
+            "duplicate_content_hash", "critical", "ExpectColumnValuesToBeUnique", {"column": "content_hash"},
+            "content hashes unique across the archive")),
+        ("articles", Check(
+            "article_without_raw", "critical", "UnexpectedRowsExpectation",
+            {"unexpected_rows_query": (
+                "SELECT id, raw_document_id FROM {batch} "
+                "WHERE raw_document_id NOT IN (SELECT id FROM archive.raw_documents)")},
+            "every article is tied to a raw document")),
+    ]
+
+
+def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sample_size: int = 20) -> list[dict]:
+    """Run the post-load suite on the Postgres tables; returns one result per expectation."""
+    import great_expectations as gx
+
+    context = _context()
+    source = context.data_sources.add_postgres("archive_db", connection_string=sqlalchemy_url(params))
+    by_table: dict[str, list[Check]] = defaultdict(list)
+    for table, check in post_load_checks():
+        by_table[table].append(check)
+    results = []
+    for table, checks in by_table.items():
+        asset = source.add_table_asset(name=table, table_name=table, schema_name="archive")
+        suite = gx.ExpectationSuite(name=f"{POST_LOAD_SUITE}_{table}")
+        for check in checks:
+            cls = getattr(gx.expectations, check.gx_class)
+            suite.add_expectation(cls(**check.kwargs, description=check.description,
+                                      meta={"reason": check.reason, "severity": check.severity,
+                                            "description": check.description}))
+        outcome = _run_checkpoint(context, f"{POST_LOAD_SUITE}_{table}", asset.add_batch_definition_whole_table("all"),
+                                  suite, None, run_name, docs_dir, {"result_format": "COMPLETE"})
+        for r in outcome.results:
+            info = r.result or {}
+            sample = info.get("details", {}).get("unexpected_rows") or info.get("partial_unexpected_list") or []
+            error = _exception_message(r.exception_info)
+            raised = error is not None
+            results.append({
+                "expectation": r.expectation_config.type,
+                "column": r.expectation_config.kwargs.get("column") or table,
+                "reason": (r.expectation_config.meta or {}).get("reason"),
+                "severity": "critical",
+                "success": bool(r.success) and not raised,
+                "element_count": info.get("element_count"),
+                "unexpected_count": info.get("unexpected_count", info.get("observed_value")),
+                "unexpected_sample": [_jsonable(v) if not isinstance(v, dict) else
+                                      {k: _jsonable(x) for k, x in v.items()} for v in list(sample)[:sample_size]],
+                "details": {"table": f"archive.{table}", "description": (r.expectation_config.meta or {}).get(
+                    "description"), "error": error},
+            })
+    return results

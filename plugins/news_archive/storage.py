@@ -31,8 +31,8 @@ def connect(dsn: str) -> psycopg2.extensions.connection:
     return psycopg2.connect(dsn, application_name="news_archive")
 
 
-def connect_airflow(connection) -> psycopg2.extensions.connection:
-    """psycopg2 connection from an Airflow Connection (host, port, login, password, schema, extras).
+def airflow_params(connection) -> dict:
+    """libpq parameters from an Airflow Connection (host, port, login, password, schema, extras).
 
     The Postgres provider's hook returns psycopg 3 when it is installed; the
     package speaks psycopg2, so it builds its own connection from the fields.
@@ -43,7 +43,17 @@ def connect_airflow(connection) -> psycopg2.extensions.connection:
         "password": connection.password, "dbname": connection.schema,
         **{k: v for k, v in extra.items() if k in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout")},
     }
-    return psycopg2.connect(application_name="news_archive", **{k: v for k, v in params.items() if v not in (None, "")})
+    return {k: v for k, v in params.items() if v not in (None, "")}
+
+
+def dsn_params(dsn: str) -> dict:
+    from psycopg2.extensions import parse_dsn
+
+    return parse_dsn(dsn)
+
+
+def connect_params(params: dict) -> psycopg2.extensions.connection:
+    return psycopg2.connect(application_name="news_archive", **params)
 
 
 # --------------------------------------------------------------------------- migrations

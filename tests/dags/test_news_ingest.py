@@ -29,7 +29,7 @@ def test_dagbag_has_no_import_errors_and_follows_policy(airflow_db):
     for t in dag.tasks:
         assert t.retries >= 1, t.task_id
         assert t.owner == "data-platform"
-    assert {t.task_id for t in dag.tasks} == {"claim_inbox", "process_batch", "link_versions", "finalize"}
+    assert {t.task_id for t in dag.tasks} == {"claim_inbox", "process_batch", "link_versions", "check_archive", "finalize"}
 
 
 def test_parsing_the_dag_file_does_no_heavy_imports_and_no_io(tmp_path):
@@ -169,3 +169,21 @@ def test_the_demo_script_prints_what_landed(airflow_db, databases, tmp_path):
     assert f"[{SEED_000}] -> #2 [{SEED_001}]" in out.stdout
     assert "published: 2021-12-01" in out.stdout
     assert "published: NULL" in out.stdout
+
+
+def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_archive, workdir):
+    dsn, inbox = airflow_archive
+    put_samples(inbox)
+    (inbox / "empty.txt").write_bytes(b"")
+    run = _dag().test()
+    assert run.state == "failed"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["process_batch"] == "failed" and states["finalize"] == "failed"
+    assert states["link_versions"] == "success"
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles")[0][0] == 2
+    assert fetch(dsn, "SELECT count(*) FROM archive.version_links")[0][0] == 1
+    assert fetch(dsn, "SELECT reason_codes FROM archive.quarantine") == [(["empty"],)]
+    assert fetch(dsn, "SELECT count(*) FROM archive.validation_results WHERE batch_key = 'batch-0001'")[0][0] == 9
+    (status, error) = fetch(dsn, "SELECT status, error FROM archive.ingest_runs")[0]
+    assert status == "failed" and "1 of 3 documents quarantined" in error
+    assert [p.name for p in (workdir / "quarantine").rglob("*.txt")] == ["empty.txt"]

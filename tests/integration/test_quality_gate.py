@@ -98,3 +98,28 @@ def test_min_body_words_is_configurable(words, expected):
     article.body = " ".join(["word"] * words)
     outcome = quality.validate_frame(quality.batch_frame([(1, article)]), quality.pre_load_checks(50))
     assert [f["reason"] for f in outcome.verdicts[1].critical] == expected
+
+
+def test_post_load_suite_fails_on_an_orphaned_version_link(conn, dsn, settings):
+    from news_archive import storage
+    from tests.conftest import put_samples
+
+    put_samples(settings.inbox)
+    assert pipeline.run_once(conn, settings, "clean", storage.dsn_params(dsn))["status"] == "success"
+    ok = fetch(dsn, "SELECT count(*), bool_and(success) FROM archive.validation_results WHERE batch_key = 'post_load'")
+    assert ok == [(3, True)]
+    # corrupt the archive on purpose: a link to an article that does not exist (constraints bypassed)
+    with conn, conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("""INSERT INTO archive.version_links (parent_article_id, child_article_id, relation, method_version)
+                       VALUES (1, 424242, 'duplicate', 'test')""")
+        cur.execute("SET session_replication_role = DEFAULT")
+    storage.start_run(conn, "check-run")
+    with pytest.raises(pipeline.PostLoadCheckFailed, match="no version link points to a missing article"):
+        pipeline.check_step(conn, storage.dsn_params(dsn), settings, "check-run")
+    rows = fetch(dsn, """SELECT details->>'description', success, unexpected_count, unexpected_sample
+                         FROM archive.validation_results WHERE run_id = 'check-run' ORDER BY id""")
+    failed = [r for r in rows if not r[1]]
+    assert len(rows) == 3 and len(failed) == 1
+    assert failed[0][2] == 1 and failed[0][3][0]["child_article_id"] == 424242
+    assert (settings.data_docs_dir / "index.html").exists()
