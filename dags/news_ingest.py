@@ -13,7 +13,7 @@ each file to `processed/` or `quarantine/`.
 → `finalize` (files moved, run history written, the `news_archive` asset updated).
 
 **Data Docs** of every validation are written to `NEWS_ARCHIVE_DATA_DOCS_DIR`
-(default `data/data_docs`, next to the inbox): open its `index.html`.
+(default `data/data_docs`, next to the inbox); in this UI: **Browse → Data Docs (news-archive)**.
 
 **When a run is red.**
 * `process_batch` failed with *quarantined share over threshold*: the good

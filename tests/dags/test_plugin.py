@@ -1,0 +1,37 @@
+"""The Airflow plugin serves the Data Docs written by the pipeline."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import REPO
+
+
+def _plugin_module():
+    spec = importlib.util.spec_from_file_location("news_archive_plugin", REPO / "plugins" / "news_archive_plugin.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_airflow_registers_the_app_and_the_menu_link(airflow_db):
+    from airflow import plugins_manager
+
+    apps = plugins_manager.get_fastapi_plugins()
+    assert any(app.get("url_prefix") == "/news-archive/data-docs" for app in apps[0]), apps
+    info = plugins_manager.get_plugin_info()
+    assert any(p["name"] == "news_archive" for p in info), info
+
+
+def test_data_docs_are_served_under_the_prefix(tmp_path):
+    (tmp_path / "index.html").write_text("<html><body>Data Docs index</body></html>")
+    module = _plugin_module()
+    client = TestClient(module.data_docs_app(tmp_path))
+    response = client.get("/index.html")
+    assert response.status_code == 200 and "Data Docs index" in response.text
+    assert client.get("/").status_code == 200
+    assert client.get("/../../etc/passwd").status_code == 404
+    view = module.NewsArchivePlugin.external_views[0]
+    assert view["href"] == "/news-archive/data-docs/index.html" and view["destination"] == "nav"
