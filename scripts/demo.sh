@@ -3,7 +3,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 export NEWS_ARCHIVE_INBOX="${NEWS_ARCHIVE_INBOX:-$ROOT/.demo/inbox}"
 export NEWS_ARCHIVE_SCHEDULE="${NEWS_ARCHIVE_SCHEDULE:-*/15 * * * *}"
-mkdir -p "$NEWS_ARCHIVE_INBOX"
+mkdir -p "$NEWS_ARCHIVE_INBOX" "$ROOT/.demo"
 cp "$ROOT"/data/samples/* "$NEWS_ARCHIVE_INBOX"/
 news-archive migrate
 echo "running: airflow dags test news_ingest (inbox $NEWS_ARCHIVE_INBOX)" >&2
