@@ -58,6 +58,53 @@ def claim_step(conn, settings: Settings, run_id: str, dag_id: str | None = None)
     return batches
 
 
+@dataclass
+class Checked:
+    rows: list[tuple]  # storage.article_row tuples ready to load
+    quarantined: list[storage.Quarantined]
+    results: list[dict]  # expectation results of the batch
+    parse_seconds: float
+
+
+def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, run_name: str = "adhoc") -> Checked:
+    """Parse (raw id, name, bytes) items and run the pre-load suite on what parsed.
+
+    Shared by ingestion and `reparse`: one definition of what loads and what is held back.
+    """
+    from news_archive import quality  # GX is heavy: import it only in the task that runs it
+
+    t = time.perf_counter()
+    parsed: list[tuple[int, Article]] = []
+    quarantined: list[storage.Quarantined] = []
+    for raw_id, _name, content in raws:
+        result = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
+        if isinstance(result, Rejection):
+            quarantined.append(storage.Quarantined(
+                raw_id, "parse", [result.reason], result.message,
+                [{"stage": "parse", "warnings": result.parse_warnings}] if result.parse_warnings else [],
+                result.parser_version,
+            ))
+        else:
+            parsed.append((raw_id, result))
+    parse_seconds = time.perf_counter() - t
+    rows: list[tuple] = []
+    results: list[dict] = []
+    if parsed:
+        outcome = quality.validate_frame(quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words),
+                                         docs_dir=docs_dir, run_name=run_name)
+        results = outcome.results
+        for raw_id, article in parsed:
+            verdict = outcome.verdicts[raw_id]
+            if verdict.critical:
+                quarantined.append(storage.Quarantined(
+                    raw_id, "validate", sorted({f["reason"] for f in verdict.critical}),
+                    quality.quarantine_message(verdict.critical), verdict.critical, article.parser_version,
+                ))
+            else:
+                rows.append(storage.article_row(raw_id, article, verdict.warnings, run_id))
+    return Checked(rows, quarantined, results, parse_seconds)
+
+
 def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     """Archive, parse, validate and load one batch; return its counts.
 
@@ -66,7 +113,7 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     is ever visible. Raises QualityThresholdExceeded after everything is
     recorded when too large a share of the batch was quarantined.
     """
-    from news_archive import quality  # GX is heavy: import it only in the task that runs it
+    from news_archive import quality
 
     seconds: dict[str, float] = {}
     inbox.heartbeat(settings, run_id)
@@ -79,39 +126,11 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
 
     t = time.perf_counter()
     todo = storage.unprocessed(conn, [a.raw_id for a in archived])
-    parsed: list[tuple[int, Article]] = []
-    quarantined: list[storage.Quarantined] = []
-    for raw_id, _name, content in storage.iter_raw(conn, todo):
-        result = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
-        if isinstance(result, Rejection):
-            quarantined.append(storage.Quarantined(
-                raw_id, "parse", [result.reason], result.message,
-                [{"stage": "parse", "warnings": result.parse_warnings}] if result.parse_warnings else [],
-                result.parser_version,
-            ))
-        else:
-            parsed.append((raw_id, result))
-    seconds["parse"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    results: list[dict] = []
-    rows = []
-    if parsed:
-        outcome = quality.validate_frame(
-            quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words),
-            docs_dir=settings.data_docs_dir, run_name=f"{run_id}/{batch['key']}",
-        )
-        results = outcome.results
-        for raw_id, article in parsed:
-            verdict = outcome.verdicts[raw_id]
-            if verdict.critical:
-                quarantined.append(storage.Quarantined(
-                    raw_id, "validate", sorted({f["reason"] for f in verdict.critical}),
-                    quality.quarantine_message(verdict.critical), verdict.critical, article.parser_version,
-                ))
-            else:
-                rows.append(storage.article_row(raw_id, article, verdict.warnings, run_id))
-    seconds["validate"] = time.perf_counter() - t
+    checked = parse_and_validate(storage.iter_raw(conn, todo), settings, run_id,
+                                 docs_dir=settings.data_docs_dir, run_name=f"{run_id}/{batch['key']}")
+    rows, quarantined, results = checked.rows, checked.quarantined, checked.results
+    seconds["parse"] = checked.parse_seconds
+    seconds["validate"] = time.perf_counter() - t - checked.parse_seconds
 
     t = time.perf_counter()
     loaded = storage.load_batch(conn, run_id, rows, quarantined)

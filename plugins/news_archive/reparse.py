@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from news_archive import quality, storage
+from news_archive import storage
 from news_archive.config import Settings
-from news_archive.parsing import Article, parse_document, parser_version
+from news_archive.parsing import parser_version
+from news_archive.pipeline import parse_and_validate
 
 UPDATABLE = [c for c in storage.ARTICLE_COLUMNS if c not in ("raw_document_id", "run_id")]
 
@@ -36,27 +37,8 @@ def reparse(conn, settings: Settings, *, only_outdated: bool = True, chunk: int 
     counts: Counter = Counter(considered=len(raw_ids))
     for start in range(0, len(raw_ids), chunk):
         ids = raw_ids[start : start + chunk]
-        parsed: list[tuple[int, Article]] = []
-        rejected: list[storage.Quarantined] = []
-        for raw_id, _name, content in storage.iter_raw(conn, ids):
-            result = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
-            if isinstance(result, Article):
-                parsed.append((raw_id, result))
-            else:
-                rejected.append(storage.Quarantined(raw_id, "parse", [result.reason], result.message, [],
-                                                    result.parser_version))
-        good_rows = []
-        if parsed:
-            outcome = quality.validate_frame(quality.batch_frame(parsed),
-                                             quality.pre_load_checks(settings.min_body_words))
-            for raw_id, article in parsed:
-                verdict = outcome.verdicts[raw_id]
-                if verdict.critical:
-                    rejected.append(storage.Quarantined(
-                        raw_id, "validate", sorted({f["reason"] for f in verdict.critical}),
-                        quality.quarantine_message(verdict.critical), verdict.critical, article.parser_version))
-                else:
-                    good_rows.append(storage.article_row(raw_id, article, verdict.warnings, run_id))
+        checked = parse_and_validate(storage.iter_raw(conn, ids), settings, run_id)
+        good_rows, rejected = checked.rows, checked.quarantined
         counts.update(_apply(conn, run_id, good_rows, rejected))
     storage.finish_run(conn, run_id, links_made=0, stage_seconds={}, error=None)
     return dict(counts)
