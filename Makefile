@@ -4,14 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test test-fast lint bench eval-links airflow-ui clean
+.PHONY: help install demo test lint bench airflow-ui clean
 
 help:
 	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
 	@echo "make test        install what is needed and run the whole test suite"
 	@echo "make lint        ruff (with Airflow's AIR rules)"
-	@echo "make bench       throughput and memory benchmarks (bench/)"
-	@echo "make eval-links  precision/recall of version linking on the BBC-based set"
+	@echo "make bench       parse throughput and GX validation time (bench/)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -33,10 +32,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check dags plugins tests bench scripts
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py $(BENCH_ARGS)
-
-eval-links: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval_links.py $(EVAL_ARGS)
+	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/gx_bench.py
 
 airflow-ui: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_ui.sh
