@@ -270,10 +270,8 @@ def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
 
 
 # --------------------------------------------------------------------------- diffs
-def sentence_diff(parent_body: str, child_body: str) -> dict:
+def sentence_diff(parent: Fingerprint, child: Fingerprint) -> dict:
     """Sentence-level summary: how many sentences were kept, changed, added, removed."""
-    parent = fingerprint("", parent_body)
-    child = fingerprint("", child_body)
     al = align(child, parent, threshold=0.5)
     matched_parent = {j for _, j, _ in al.pairs}
     changed = sum(1 for _, _, s in al.pairs if s < 1.0)

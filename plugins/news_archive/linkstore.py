@@ -142,7 +142,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None) -> Counter:
             parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
             links.append((
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(parent.body, child.body)), METHOD_VERSION, run_id,
+                json.dumps(sentence_diff(fp_of(parent), fp_of(child))), METHOD_VERSION, run_id,
             ))
             linked.append(other_id)
         if fp.keys:

@@ -185,10 +185,9 @@ def archive_files(conn, run_id: str, paths: Sequence[Path]) -> list[Archived]:
             raw_id = row[0]
             cur.execute(
                 """INSERT INTO archive.deliveries (raw_document_id, file_name, run_id, is_duplicate)
-                   SELECT %s, %s, %s, NOT %s
-                   WHERE NOT EXISTS (SELECT 1 FROM archive.deliveries WHERE raw_document_id = %s AND file_name = %s)
+                   VALUES (%s, %s, %s, NOT %s)
                    ON CONFLICT (raw_document_id, file_name) DO NOTHING""",
-                (raw_id, name, run_id, new, raw_id, name),
+                (raw_id, name, run_id, new),
             )
             out.append(Archived(str(path), raw_id, sha, len(data), new))
     return out
