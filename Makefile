@@ -4,13 +4,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lint bench airflow-ui clean
+.PHONY: help install demo test lint bench bench-links eval-links airflow-ui clean
 
 help:
 	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
 	@echo "make test        install what is needed and run the whole test suite"
 	@echo "make lint        ruff (with Airflow's AIR rules)"
 	@echo "make bench       parse throughput and GX validation time (bench/)"
+	@echo "make eval-links  precision/recall of version linking on the BBC-based labelled set (../shared)"
+	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -34,6 +36,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/gx_bench.py
+
+eval-links: $(STAMP)
+	$(BIN)/python bench/eval_links.py
+
+bench-links: $(STAMP)
+	$(BIN)/python bench/link_bench.py
 
 airflow-ui: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_ui.sh

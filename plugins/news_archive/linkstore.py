@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import psycopg2.extras
 
-from news_archive.linking import METHOD_VERSION, Fingerprint, fingerprint, sentence_diff, verify
+from news_archive.linking import METHOD_VERSION, Fingerprint, aligned_diff, fingerprint, sentence_diff, verify
 
 LINK_LOCK = 7_246_002
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
@@ -140,9 +140,12 @@ def _link_chunk(cur, pending: list[int], run_id: str | None) -> Counter:
             if not verdict.linked:
                 continue
             parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
+            parent_fp, child_fp = fp_of(parent), fp_of(child)
+            steps = aligned_diff(parent_fp, child_fp)
             links.append((
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(fp_of(parent), fp_of(child))), METHOD_VERSION, run_id,
+                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps),
+                METHOD_VERSION, run_id,
             ))
             linked.append(other_id)
         if fp.keys:
@@ -160,7 +163,8 @@ def _link_chunk(cur, pending: list[int], run_id: str | None) -> Counter:
             psycopg2.extras.execute_values(
                 cur,
                 """INSERT INTO archive.version_links
-                       (parent_article_id, child_article_id, relation, scores, diff_summary, method_version, run_id)
+                       (parent_article_id, child_article_id, relation, scores, diff_summary, aligned_diff,
+                        method_version, run_id)
                    VALUES %s ON CONFLICT DO NOTHING""",
                 links,
             )

@@ -1,0 +1,196 @@
+"""Version linking against a real Postgres: quality on a generated labelled set,
+stories, relink, concurrent linkers, and the aligned diff an analyst reads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from news_archive import evaluation, linkstore, pipeline, storage
+from tests.conftest import SEED_000, SEED_001, fetch, put_samples
+
+
+def _ingest(conn, settings, docs: dict[str, bytes], run_id: str) -> dict:
+    for name, content in docs.items():
+        (settings.inbox / name).write_bytes(content)
+    return pipeline.run_once(conn, settings, run_id, params=storage.dsn_params(conn.dsn))
+
+
+def _article_id(dsn, name: str) -> int:
+    return fetch(dsn, """SELECT a.id FROM archive.articles a JOIN archive.raw_documents r ON r.id = a.raw_document_id
+                         WHERE r.original_name = %s""", (name,))[0][0]
+
+
+def test_seed_001_is_linked_to_seed_000_as_its_reworded_condensed_child(conn, dsn, settings):
+    put_samples(settings.inbox)
+    pipeline.run_once(conn, settings, "seeds", params=storage.dsn_params(dsn))
+    rows = fetch(dsn, """SELECT parent_article_id, child_article_id, relation, scores, diff_summary, method_version
+                         FROM archive.version_links""")
+    assert len(rows) == 1
+    parent, child, relation, scores, diff, method = rows[0]
+    assert (parent, child) == (_article_id(dsn, SEED_000), _article_id(dsn, SEED_001))
+    assert relation in ("paraphrase", "condensed")
+    assert scores["coverage"] >= 0.6 and scores["name_containment"] >= 0.6
+    assert diff["child_sentences"] == diff["kept"] + diff["changed"] + diff["added"]
+    assert method == linkstore.METHOD_VERSION
+    (story_a,), (story_b,) = fetch(dsn, "SELECT story_id FROM archive.articles ORDER BY id")
+    assert story_a == story_b
+
+
+def test_generated_labelled_set_through_the_pipeline_meets_the_goals(conn, dsn, settings):
+    """The small, generated version of `make eval-links` (no ../shared needed)."""
+    articles = evaluation.generated_articles(240, seed=11)
+    labels = evaluation.build_set(articles, None, seed=11, reworded=40, reworded_condensed=40, revisions=30,
+                                  redelivered=15, look_alikes=20)
+    _ingest(conn, settings, {d.name: d.content for d in labels.docs}, "eval")
+    article_of, links = evaluation.collect(conn)
+    result = evaluation.score(labels, article_of, links)
+    evaluation.print_report(result)
+
+    assert result["skipped_pairs"] <= 2  # a cut copy may fall under the 50-word minimum: quarantined, reported
+    assert result["false_links"] == []  # different articles, including same-event write-ups
+    assert result["negatives_linked"] == 0  # look-alikes: same wording, other names and numbers
+    assert result["precision"] >= 0.99
+    for relation in ("duplicate", "revision", "condensed"):
+        assert result["relations"][relation]["recall"] >= 0.95, (relation, result["relations"][relation])
+    found = sum(result["by_kind"][k][0] for k in ("paraphrase", "reworded_condensed"))
+    total = sum(result["by_kind"][k][1] for k in ("paraphrase", "reworded_condensed"))
+    assert found / total >= 0.90
+    assert result["direction_wrong"] == 0
+
+
+def _story_of(dsn, article_id: int) -> int:
+    return fetch(dsn, "SELECT story_id FROM archive.articles WHERE id = %s", (article_id,))[0][0]
+
+
+def test_story_ids_stay_stable_and_two_stories_merge_when_a_new_version_joins_them(conn, dsn, settings):
+    import random
+
+    rng = random.Random(5)
+    (aid, title, body), = evaluation.generated_articles(1, seed=3)
+    paragraphs = body.split("\n\n")
+    first_half = "\n\n".join(paragraphs[: len(paragraphs) // 2])
+    second_half = "\n\n".join(paragraphs[len(paragraphs) // 2 :])
+    # two fragments that share nothing, then the full article that contains both
+    _ingest(conn, settings, {"p1.txt": f"{title}\n\n{first_half}\n".encode()}, "r1")
+    _ingest(conn, settings, {"p2.txt": f"{title}\n\n{second_half}\n".encode()}, "r2")
+    a, b = _article_id(dsn, "p1.txt"), _article_id(dsn, "p2.txt")
+    story_a, story_b = _story_of(dsn, a), _story_of(dsn, b)
+    assert story_a != story_b
+
+    _ingest(conn, settings, {"full.txt": f"{title}\n\n{body}\n".encode()}, "r3")
+    full = _article_id(dsn, "full.txt")
+    assert _story_of(dsn, a) == _story_of(dsn, b) == _story_of(dsn, full) == min(story_a, story_b)
+    merged = fetch(dsn, "SELECT id, merged_into FROM archive.stories WHERE merged_into IS NOT NULL")
+    assert merged == [(max(story_a, story_b), min(story_a, story_b))]
+
+    # a later reworded copy joins the story without changing its id
+    reworded = evaluation.reword(body, rng)
+    _ingest(conn, settings, {"reworded.txt": f"{title}\n\n{reworded}\n".encode()}, "r4")
+    assert _story_of(dsn, _article_id(dsn, "reworded.txt")) == min(story_a, story_b)
+
+
+def _link_set(dsn) -> set[tuple]:
+    """Links by content (ids differ between databases): (parent hash, child hash, relation)."""
+    return set(fetch(dsn, """SELECT p.content_hash, c.content_hash, l.relation FROM archive.version_links l
+                             JOIN archive.articles p ON p.id = l.parent_article_id
+                             JOIN archive.articles c ON c.id = l.child_article_id"""))
+
+
+def _story_partition(dsn) -> set[frozenset]:
+    rows = fetch(dsn, "SELECT story_id, array_agg(content_hash) FROM archive.articles GROUP BY story_id")
+    return {frozenset(hashes) for _, hashes in rows}
+
+
+def _load_without_linking(dsn, settings, docs: dict[str, bytes]) -> None:
+    conn = storage.connect(dsn)
+    for name, content in docs.items():
+        (settings.inbox / name).write_bytes(content)
+    batches = pipeline.claim_step(conn, settings, "load")
+    for batch in batches:
+        pipeline.process_batch(conn, settings, "load", batch)
+    pipeline.finalize_step(conn, settings, "load")
+    conn.close()
+
+
+@pytest.fixture
+def labelled_docs():
+    articles = evaluation.generated_articles(150, seed=21)
+    labels = evaluation.build_set(articles, None, seed=21, reworded=25, reworded_condensed=25, revisions=20,
+                                  redelivered=10, look_alikes=10)
+    return {d.name: d.content for d in labels.docs}
+
+
+def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, settings, labelled_docs, tmp_path):
+    single, double = databases.create(), databases.create()
+    _load_without_linking(single, settings, labelled_docs)
+    _load_without_linking(double, settings, labelled_docs)
+
+    conn = storage.connect(single)
+    linkstore.link_pending(conn, None, chunk=40)
+    conn.close()
+
+    errors: list[BaseException] = []
+    counts: list[dict] = []
+    barrier = threading.Barrier(2)
+
+    def worker(name: str) -> None:
+        try:
+            c = storage.connect(double)
+            barrier.wait()
+            counts.append(linkstore.link_pending(c, None, chunk=40))  # both see the same pending set
+            c.close()
+        except BaseException as exc:  # noqa: BLE001  (re-raised below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"worker-{i}",)) for i in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(c.get("articles", 0) > 0 for c in counts), counts  # both workers did part of the work
+
+    assert _link_set(double) == _link_set(single)
+    assert len(_link_set(single)) >= 75  # 80 labelled versions in the set
+    assert _story_partition(double) == _story_partition(single)
+    assert fetch(double, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
+
+
+def test_relink_recomputes_the_same_links_and_stories_idempotently(dsn, settings, labelled_docs):
+    _load_without_linking(dsn, settings, labelled_docs)
+    conn = storage.connect(dsn)
+    linkstore.link_pending(conn, None)
+    links, stories = _link_set(dsn), _story_partition(dsn)
+    linkstore.relink_all(conn, None)
+    linkstore.relink_all(conn, None)
+    conn.close()
+    assert _link_set(dsn) == links
+    assert _story_partition(dsn) == stories
+    assert fetch(dsn, "SELECT DISTINCT method_version, run_id FROM archive.version_links") == [
+        (linkstore.METHOD_VERSION, None)]
+
+
+def test_aligned_diff_shows_kept_changed_added_and_removed_sentences(conn, dsn, settings):
+    title = "Harbour council approves Westbury ferry terminal after long dispute"
+    parent = ("The Westbury harbour council approved a new ferry terminal on Tuesday after a dispute lasting 14 months. "
+              "Councillor Mara Lindqvist said the vote of 9 to 4 ended years of uncertainty for local traders. "
+              "Opponents had argued that the terminal would bring heavy lorry traffic through the old town. "
+              "Construction is due to start in March and will cost about 42 million pounds. "
+              "The ferry operator Nordlink expects 300,000 passengers a year once the terminal opens.")
+    child = ("The Westbury harbour council approved a new ferry terminal on Tuesday after a dispute lasting 14 months. "
+             "Councillor Mara Lindqvist stated the vote of 9 to 4 finished years of uncertainty for local traders. "
+             "Construction is due to start in March and will cost about 42 million pounds. "
+             "The ferry operator Nordlink expects 300,000 passengers a year once the terminal opens. "
+             "A legal challenge by residents of the old town is still pending before the High Court.")
+    _ingest(conn, settings, {"v1.txt": f"{title}\n\n{parent}\n".encode()}, "v1")
+    _ingest(conn, settings, {"v2.txt": f"{title}\n\n{child}\n".encode()}, "v2")
+    (link_id, relation, summary, steps), = fetch(
+        dsn, "SELECT id, relation, diff_summary, aligned_diff FROM archive.version_links")
+    assert relation == "revision"
+    assert [s["op"] for s in steps] == ["kept", "changed", "removed", "kept", "kept", "added"]
+    assert steps[2]["parent"].startswith("Opponents had argued")
+    assert steps[5]["child"].startswith("A legal challenge")
+    assert summary == {"kept": 3, "changed": 1, "added": 1, "removed": 1, "parent_sentences": 5,
+                       "child_sentences": 5}
