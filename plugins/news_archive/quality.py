@@ -274,8 +274,9 @@ def sqlalchemy_url(params: dict) -> str:
 
     host = params.get("host") or None
     query = {}
-    if host and host.startswith("/"):  # a Unix socket folder
-        query["host"], host = host, None
+    if host and host.startswith("/"):  # a Unix socket folder (the embedded server)
+        # GX's data source insists on a URL host; libpq's host= in the query wins over it
+        query["host"], host = host, "localhost"
     return URL.create(
         "postgresql+psycopg2", username=params.get("user") or None, password=params.get("password") or None,
         host=host, port=int(params["port"]) if params.get("port") else None, database=params.get("dbname"),

@@ -8,7 +8,6 @@ nothing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -274,16 +273,23 @@ def article_row(raw_id: int, article, quality_warnings: list[dict], run_id: str)
     )
 
 
+def _csv_field(value) -> str:
+    if value is None:
+        return ""  # unquoted empty: NULL in COPY's CSV format
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return '"' + str(value).replace('"', '""') + '"'  # quoted: always data, even "", "\\N" or "\\."
+
+
 def _copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    """COPY rows in CSV form: quoting makes tabs, backslashes and a lone `\\.` plain data."""
+    """COPY rows in CSV form; every text value quoted, so tabs, backslashes, a lone `\\.`
+    and the text `\\N` are plain data, and only a real None is NULL."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
     for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
+        buf.write(",".join(map(_csv_field, row)))
+        buf.write("\n")
     buf.seek(0)
-    cur.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
-    )
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
 
 
 def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantined]) -> dict[str, list[int]]:

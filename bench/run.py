@@ -1,0 +1,188 @@
+"""End-to-end benchmark: the DAG's stages over N raw dumps, against raw COPY.
+
+    make bench                                  # N = 20,000, then 2N for the scaling ratio
+    .venv/bin/python bench/run.py --n 100000 --no-scaling   # the 100k memory check
+
+The corpus: the BBC articles in ../shared/corpora/bbc with realistic variants (header
+styles: plain, ' date YYYY-MM-DD' prefix, 'Title:/Date:' headers, HTML pages), their
+summaries as condensed copies, 5% exact re-deliveries, and generated articles for the
+rest; generated only when ../shared is absent. Files are written to a scratch inbox and
+run through claim -> archive -> parse -> validate (GX) -> load -> link -> check ->
+finalize exactly as `news-archive ingest` and the DAG run them, one process, one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import peak_rss_mib, scratch_database, scratch_inbox  # noqa: E402
+from bench.corpus import BBC, BBC_SUMMARIES, bbc_files, generated_articles  # noqa: E402
+from news_archive import pipeline, storage  # noqa: E402
+
+GOALS = {"end_to_end_docs_s": 500, "load_vs_copy": 0.5, "rss_mib_100k": 1024, "scaling": 2.2}
+
+
+def _styled(rng: random.Random, title: str, body: str, day: int) -> bytes:
+    date = f"2005-{1 + day % 12:02d}-{1 + day % 28:02d}"
+    style = rng.random()
+    if style < 0.4:
+        text = f"{title}\n\n{body}\n"
+    elif style < 0.6:
+        text = f" date {date} {title}\n\n{body}\n"
+    elif style < 0.8:
+        text = f"Title: {title}\nDate: {date}\nSource: bench\n\n{body}\n"
+    else:
+        paras = "".join(f"<p>{p}</p>\n" for p in body.split("\n\n"))
+        text = (f"<html><head><title>{title}</title></head><body><nav>Home | News | Sport</nav>"
+                f"<article><h1>{title}</h1>\n{paras}</article><footer>Copyright</footer></body></html>")
+    return text.encode("utf-8")
+
+
+def build_corpus(n: int, seed: int = 7) -> tuple[str, list[tuple[str, bytes]]]:
+    rng = random.Random(seed)
+    docs: list[tuple[str, bytes]] = []
+    files = bbc_files()
+    for i, path in enumerate(files):
+        if len(docs) >= n:
+            break
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", errors="replace")
+        title, _, body = text.partition("\n")
+        docs.append((f"bbc-{path.parent.name}-{path.stem}.txt", _styled(rng, title.strip(), body.strip(), i)))
+        summary = BBC_SUMMARIES / path.parent.name / path.name
+        if summary.is_file() and len(docs) < n:
+            docs.append((f"sum-{path.parent.name}-{path.stem}.txt",
+                         f"{title.strip()}\n\n{summary.read_text(errors='replace').strip()}\n".encode()))
+    generated = max(0, int(n * 0.95) - len(docs))
+    for aid, title, body in generated_articles(generated, seed=seed):
+        docs.append((f"{aid}.txt", _styled(rng, title, body, len(docs))))
+    while len(docs) < n:  # exact re-deliveries under another name
+        name, content = rng.choice(docs)
+        docs.append((f"again-{len(docs)}-{name}", content))
+    source = f"BBC {len(files)} articles + summaries + generated" if files else "generated"
+    return source, docs
+
+
+def run_pipeline(dsn: str, docs: list[tuple[str, bytes]]) -> dict:
+    stages = {"archive": 0.0, "parse": 0.0, "validate": 0.0, "load": 0.0}
+    rss = {}
+    with scratch_inbox() as settings:
+        for name, content in docs:
+            (settings.inbox / name).write_bytes(content)
+        conn = storage.connect(dsn)
+        start = time.perf_counter()
+        run_id = "bench"
+        t = time.perf_counter()
+        batches = pipeline.claim_step(conn, settings, run_id)
+        stages["claim"] = time.perf_counter() - t
+        for batch in batches:
+            try:
+                stats = pipeline.process_batch(conn, settings, run_id, batch)
+            except pipeline.QualityThresholdExceeded:
+                stats = None
+            if stats:
+                for k, v in stats["seconds"].items():
+                    stages[k] += v
+        rss["claim..load"] = peak_rss_mib()
+        links = pipeline.link_step(conn, run_id)
+        stages["link"] = links["seconds"]
+        rss["link"] = peak_rss_mib()
+        t = time.perf_counter()
+        pipeline.check_step(conn, storage.dsn_params(dsn), settings, run_id)
+        stages["check"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = pipeline.finalize_step(conn, settings, run_id, links_made=links.get("links", 0))
+        stages["finalize"] = time.perf_counter() - t
+        total = time.perf_counter() - start
+        rss["check..finalize"] = peak_rss_mib()
+        with conn.cursor() as cur:
+            cur.execute("SELECT loaded, quarantined, duplicates, links_made FROM archive.ingest_runs")
+            loaded, quarantined, duplicates, links_made = cur.fetchone()
+        conn.close()
+    return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded,
+            "quarantined": quarantined, "duplicates": duplicates, "links": links_made}
+
+
+def raw_copy(dsn: str) -> tuple[int, float, int]:
+    """COPY the loaded article rows into a bare table (no indexes, no constraints)."""
+    conn = storage.connect(dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(storage.ARTICLE_COLUMNS)} FROM archive.articles ORDER BY id")
+        rows = cur.fetchall()
+        cur.execute("CREATE TABLE bench_copy AS SELECT "
+                    f"{', '.join(storage.ARTICLE_COLUMNS)} FROM archive.articles WITH NO DATA")
+    buf = io.StringIO()
+    for row in rows:  # the same CSV encoding as the load stage
+        values = [json.dumps(v) if isinstance(v, (dict, list)) else v.isoformat() if hasattr(v, "isoformat") else v
+                  for v in row]
+        buf.write(",".join(map(storage._csv_field, values)) + "\n")
+    size = buf.tell()
+    t = time.perf_counter()
+    buf.seek(0)
+    with conn, conn.cursor() as cur:
+        cur.copy_expert(f"COPY bench_copy ({', '.join(storage.ARTICLE_COLUMNS)}) FROM STDIN "
+                        "WITH (FORMAT csv)", buf)
+    seconds = time.perf_counter() - t
+    conn.close()
+    return len(rows), seconds, size
+
+
+def report(n: int, size: int, r: dict) -> None:
+    mb = size / 1e6
+    print(f"{'stage':<10}{'seconds':>9}{'docs/s':>10}{'MB/s':>8}")
+    for stage in ("claim", "archive", "parse", "validate", "load", "link", "check", "finalize"):
+        s = r["stages"][stage]
+        print(f"{stage:<10}{s:>9.2f}{n / s if s else 0:>10,.0f}{mb / s if s else 0:>8.2f}")
+    print(f"{'end2end':<10}{r['total']:>9.2f}{n / r['total']:>10,.0f}{mb / r['total']:>8.2f}   "
+          f"(run {r['status']}: {r['loaded']:,} loaded, {r['duplicates']:,} duplicates, "
+          f"{r['quarantined']:,} quarantined, {r['links']:,} links)")
+    print("peak RSS after stages: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in r["rss"].items()))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 2N run")
+    args = ap.parse_args()
+    source, docs = build_corpus(args.n)
+    size = sum(len(c) for _, c in docs)
+    print(f"corpus: {args.n:,} raw dumps, {size / 1e6:.1f} MB ({source}; BBC from {BBC.parent})")
+    with scratch_database("news_archive_bench") as dsn:
+        r = run_pipeline(dsn, docs)
+        rows, copy_s, copy_bytes = raw_copy(dsn)
+    report(args.n, size, r)
+    load_rate = r["loaded"] / r["stages"]["load"]
+    copy_rate = rows / copy_s
+    ratio = load_rate / copy_rate
+    print(f"raw COPY of the same {rows:,} article rows into a bare table: {copy_s:.2f} s = {copy_rate:,.0f} rows/s, "
+          f"{copy_bytes / copy_s / 1e6:.1f} MB/s; load stage {load_rate:,.0f} rows/s = {ratio:.0%} of COPY")
+    checks = [(f"end to end {args.n / r['total']:,.0f} docs/s >= {GOALS['end_to_end_docs_s']}",
+               args.n / r["total"] >= GOALS["end_to_end_docs_s"]),
+              (f"load {ratio:.0%} of raw COPY >= 50%", ratio >= GOALS["load_vs_copy"])]
+    peak = max(r["rss"].values())
+    if args.n >= 100_000:
+        checks.append((f"peak RSS {peak:,.0f} MiB < 1 GiB at {args.n:,} docs", peak < GOALS["rss_mib_100k"]))
+    else:
+        print(f"peak RSS {peak:,.0f} MiB at {args.n:,} docs (the < 1 GiB goal is for --n 100000)")
+    if not args.no_scaling:
+        _, docs2 = build_corpus(2 * args.n)
+        with scratch_database("news_archive_bench") as dsn:
+            r2 = run_pipeline(dsn, docs2)
+        print(f"2N = {2 * args.n:,} docs: end to end {r2['total']:.1f} s ({2 * args.n / r2['total']:,.0f} docs/s)")
+        scaling = r2["total"] / r["total"]
+        checks.append((f"scaling time(2N)/time(N) = {scaling:.2f} <= 2.2", scaling <= GOALS["scaling"]))
+    for label, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {label}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Faults against the real Postgres: a connection killed mid-load, concurrent runs on
+one inbox, a server restart between runs, and COPY control characters round-tripping.
+(The crash after commit but before the move is in test_storage.py.)"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from news_archive import evaluation, pipeline, storage
+from news_archive.parsing import Article, parse_document
+from tests.conftest import REPO, fetch
+
+
+def _put_generated(inbox, n: int, seed: int = 4) -> list[str]:
+    names = []
+    for aid, title, body in evaluation.generated_articles(n, seed=seed):
+        (inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
+        names.append(f"{aid}.txt")
+    return names
+
+
+def _archive_state(dsn: str) -> dict:
+    return {
+        "articles": sorted(r[0] for r in fetch(dsn, "SELECT content_hash FROM archive.articles")),
+        "raw": sorted(r[0] for r in fetch(dsn, "SELECT sha256 FROM archive.raw_documents")),
+        "quarantine": fetch(dsn, "SELECT count(*) FROM archive.quarantine")[0][0],
+        "deliveries": fetch(dsn, "SELECT count(*) FROM archive.deliveries")[0][0],
+    }
+
+
+def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly_once(databases, settings):
+    dsn, clean_dsn = databases.create(), databases.create()
+    _put_generated(settings.inbox, 300)
+
+    # reference: a clean run of the same files, in another database
+    files = {p.name: p.read_bytes() for p in settings.inbox.iterdir()}
+    clean = storage.connect(clean_dsn)
+    pipeline.run_once(clean, settings, "clean", params=storage.dsn_params(clean_dsn))
+    clean.close()
+    for name, content in files.items():
+        (settings.inbox / name).write_bytes(content)
+
+    conn = storage.connect(dsn)
+    conn.set_session(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("SET application_name = 'victim-loader'")
+    conn.commit()
+    (batch,) = pipeline.claim_step(conn, settings, "faulty")
+
+    # Hold a lock that the load's INSERT must wait for, so it is caught mid-transaction
+    # (its COPY into the stage table done, its insert pending), then kill its backend.
+    blocker = psycopg2.connect(dsn)
+    blocker.cursor().execute("LOCK TABLE archive.articles IN SHARE MODE")
+    errors: list[BaseException] = []
+
+    def load():
+        try:
+            pipeline.process_batch(conn, settings, "faulty", batch)
+        except BaseException as exc:  # noqa: BLE001  (asserted below)
+            errors.append(exc)
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    killer = psycopg2.connect(dsn)
+    killer.autocommit = True
+    waited = None
+    for _ in range(600):
+        waited = fetch(dsn, """SELECT pid, query FROM pg_stat_activity
+                               WHERE application_name = 'victim-loader' AND wait_event_type = 'Lock'""")
+        if waited:
+            break
+        time.sleep(0.05)
+    assert waited, "the load never reached its insert"
+    assert "INSERT INTO archive.articles" in waited[0][1]
+    killer.cursor().execute("SELECT pg_terminate_backend(%s)", (waited[0][0],))
+    blocker.rollback()
+    blocker.close()
+    worker.join(timeout=60)
+    assert errors and isinstance(errors[0], psycopg2.Error), errors
+
+    # no partial batch is visible: the raw bytes were committed first, no article is
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles") == [(0,)]
+    assert fetch(dsn, "SELECT count(*) FROM archive.raw_documents") == [(300,)]
+
+    # the retry (Airflow runs the same task again, with a new connection) succeeds
+    retry = storage.connect(dsn)
+    stats = pipeline.process_batch(retry, settings, "faulty", batch)
+    assert stats["loaded"] == 300
+    stats_again = pipeline.process_batch(retry, settings, "faulty", batch)  # and a second retry adds nothing
+    assert stats_again["loaded"] == 0
+    pipeline.link_step(retry, "faulty")
+    pipeline.finalize_step(retry, settings, "faulty")
+    retry.close()
+    killer.close()
+    assert _archive_state(dsn) == _archive_state(clean_dsn)
+    assert fetch(dsn, "SELECT count(*) FROM archive.version_links") == fetch(
+        clean_dsn, "SELECT count(*) FROM archive.version_links")
+
+
+def test_two_runs_working_one_inbox_at_once_load_every_file_exactly_once(databases, settings):
+    dsn = databases.create()
+    names = _put_generated(settings.inbox, 400, seed=8)
+    results: dict[str, dict] = {}
+    errors: list[BaseException] = []
+
+    def run(run_id: str):
+        try:
+            c = storage.connect(dsn)
+            results[run_id] = pipeline.run_once(c, settings, run_id, params=storage.dsn_params(dsn))
+            c.close()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"run-{i}",)) for i in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(r["status"] == "success" for r in results.values()), results
+    assert fetch(dsn, "SELECT count(*), count(DISTINCT raw_document_id) FROM archive.articles") == [(400, 400)]
+    assert fetch(dsn, "SELECT count(*), count(DISTINCT file_name) FROM archive.deliveries") == [(400, 400)]
+    processed = sorted(p.name for p in (settings.inbox.parent / "processed").rglob("*.txt"))
+    assert processed == sorted(names)
+    assert list(settings.inbox.iterdir()) == []
+    # links are not duplicated either: one per unordered pair
+    assert fetch(dsn, """SELECT count(*) FROM (SELECT least(parent_article_id, child_article_id),
+                                                     greatest(parent_article_id, child_article_id)
+                                              FROM archive.version_links GROUP BY 1, 2 HAVING count(*) > 1) d""") == [(0,)]
+
+
+def test_postgres_restarting_between_runs_does_not_stop_the_next_run(tmp_path, settings):
+    """A private server (pgserver) so that restarting it disturbs nothing else."""
+    import pgserver
+
+    from news_archive.devdb import ensure_embedded, start
+
+    pgdata = tmp_path / "pgdata"
+    uri = ensure_embedded(pgdata)
+    server = start(pgdata)
+    _put_generated(settings.inbox, 20, seed=12)
+    conn = storage.connect(uri)
+    first = pipeline.run_once(conn, settings, "before-restart", params=storage.dsn_params(uri))
+    assert first["status"] == "success"
+
+    # pg_ctl as the server's own system user (pgserver runs it as 'pgserver' under root)
+    pgserver.pg_ctl(["restart", "-m", "fast", "-w"], pgdata=pgdata, user=server.system_user)
+    with pytest.raises(psycopg2.OperationalError):
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    conn.close()
+
+    _put_generated(settings.inbox, 20, seed=13)
+    conn = storage.connect(uri)  # each task opens a new connection
+    second = pipeline.run_once(conn, settings, "after-restart", params=storage.dsn_params(uri))
+    conn.close()
+    assert second["status"] == "success"
+    assert fetch(uri, "SELECT run_id, status, loaded FROM archive.ingest_runs ORDER BY started_at") == [
+        ("before-restart", "success", 20), ("after-restart", "success", 20)]
+    pgserver.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
+
+
+HOSTILE_TEXT = [
+    'Quotes "double" and \'single\', a backslash \\ and a double one \\\\',
+    "A tab\there and another\tthere",
+    "\\.",  # a line holding only backslash-dot ends COPY's text format
+    "\\N",  # COPY's NULL marker as literal text
+    "A comma, a semicolon; a pipe | and a caret ^",
+    "Carriage\rreturn and form\x0cfeed, vertical\x0btab, escape\x1b[0m",
+    "Unicode: naïve café – “quoted” — 東京 🚀, RTL \u202e",
+]
+
+
+def test_copy_control_characters_round_trip_byte_for_byte(conn, dsn):
+    storage.start_run(conn, "escapes")
+    rows, articles = [], []
+    for i, text in enumerate(HOSTILE_TEXT):
+        body = "\n\n".join([text, "Filler words for the minimum length. " * 12, text])
+        raw = f"Title {i}: {text}\n\n{body}\n".encode()
+        with conn, conn.cursor() as cur:
+            cur.execute("""INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+                           VALUES (md5(%s) || md5(%s), %s, %s, 'escapes', %s) RETURNING id""",
+                        (str(i), str(i), f"e{i}.txt", len(raw), psycopg2.Binary(raw)))
+            raw_id = cur.fetchone()[0]
+        article = parse_document(raw)
+        assert isinstance(article, Article), article
+        # what the parser hands over must go in and come out unchanged
+        rows.append(storage.article_row(raw_id, article, [], "escapes"))
+        articles.append((raw_id, article))
+    storage.load_batch(conn, "escapes", rows, [])
+    stored = {r[0]: r[1:] for r in fetch(dsn, "SELECT raw_document_id, title, body FROM archive.articles")}
+    assert len(stored) == len(HOSTILE_TEXT)
+    for raw_id, article in articles:
+        assert stored[raw_id] == (article.title, article.body)
+    raw = fetch(dsn, "SELECT content FROM archive.raw_documents ORDER BY id")
+    assert [bytes(r[0]).decode().split("\n", 1)[0] for r in raw] == [f"Title {i}: {t}".split("\n")[0]
+                                                                     for i, t in enumerate(HOSTILE_TEXT)]
+
+
+def test_copy_round_trips_literal_null_marker_and_backslash_dot_exactly(conn, dsn):
+    """Straight through load_batch, no parser: the strings COPY treats specially."""
+    storage.start_run(conn, "nulls")
+    from news_archive.parsing import parse_document as parse
+
+    base = parse(("Base title\n\n" + "word " * 80).encode())
+    rows = []
+    for i, text in enumerate(["\\N", "\\.", "", "a\tb\\c\"d'e\n\\.\nf", "line\r\nbreaks\r"]):
+        with conn, conn.cursor() as cur:
+            cur.execute("""INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+                           VALUES (md5(%s) || md5(%s), %s, 1, 'nulls', 'x') RETURNING id""",
+                        (f"n{i}", f"n{i}", f"n{i}.txt"))
+            raw_id = cur.fetchone()[0]
+        row = list(storage.article_row(raw_id, base, [], "nulls"))
+        row[1] = f"title {text}"  # title
+        row[2] = text + " body " + str(i)  # body
+        row[6] = text  # url: a nullable column holding the NULL marker as text
+        row[13] = f"{i:064d}"  # content_hash must be unique
+        rows.append(tuple(row))
+    storage.load_batch(conn, "nulls", rows, [])
+    got = fetch(dsn, "SELECT title, body, url FROM archive.articles ORDER BY raw_document_id")
+    assert got == [(r[1], r[2], r[6]) for r in rows]
+
+
+def test_repo_has_no_machine_specific_paths():
+    for path in (REPO / "sql").rglob("*.sql"):
+        assert "/work/" not in path.read_text()

@@ -1,0 +1,66 @@
+"""The Docker deployment: a compose implementation accepts docker/docker-compose.yml
+(no Docker engine runs here, so the images are not built)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO
+
+COMPOSE = REPO / "docker" / "docker-compose.yml"
+ENV = REPO / "docker" / ".env.example"
+
+
+def _compose() -> list[str]:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    pytest.fail("no compose implementation: scripts/test.sh installs Debian's docker-compose when it can")
+
+
+def _config(*args: str) -> str:
+    out = subprocess.run([*_compose(), "--env-file", str(ENV), "-f", str(COMPOSE), *args, "config"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_compose_accepts_the_default_deployment():
+    import yaml
+
+    config = yaml.safe_load(_config())
+    services = config["services"]
+    always = {name for name, svc in services.items() if not svc.get("profiles")}
+    assert always == {"postgres", "init", "api-server", "scheduler", "dag-processor", "triggerer"}
+    assert "airflow db migrate && news-archive migrate" in " ".join(services["init"]["command"])
+    for name in ("api-server", "scheduler", "dag-processor", "triggerer"):
+        env = services[name]["environment"]
+        assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == "change-me-to-a-long-random-string"
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://api-server:8080/execution/"
+        assert env["NEWS_ARCHIVE_INBOX"] == "/data/inbox"
+        mounts = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in services[name]["volumes"]]
+        assert "/data" in mounts  # the inbox and its sibling folders
+        assert services[name]["depends_on"]["init"]["condition"] == "service_completed_successfully"
+
+
+def test_the_celery_profile_adds_redis_and_workers():
+    import yaml
+
+    services = yaml.safe_load(_config("--profile", "celery"))["services"]
+    assert {"redis", "worker"} <= set(services)
+    assert services["redis"]["profiles"] == services["worker"]["profiles"] == ["celery"]
+    assert services["worker"]["command"] in ("celery worker", ["celery", "worker"])
+
+
+def test_the_image_builds_from_the_official_airflow_image_with_the_project():
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    assert dockerfile.splitlines()[[i for i, line in enumerate(dockerfile.splitlines())
+                                    if line.startswith("FROM")][0]] == "FROM apache/airflow:3.3.2-python3.11"
+    assert "requirements.txt" in dockerfile and "pip install --no-cache-dir --no-deps -e /opt/news-archive" in dockerfile
+    assert "PASSWORD" not in dockerfile
+    env = ENV.read_text()
+    assert "change-me" in env  # placeholders only
