@@ -10,7 +10,7 @@ help:
 	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
 	@echo "make test        install what is needed and run the whole test suite"
 	@echo "make lint        ruff (with Airflow's AIR rules)"
-	@echo "make bench       parse throughput and GX validation time (bench/)"
+	@echo "make bench       end to end over 20,000 dumps: stages, raw COPY, RSS, scaling (bench/run.py)"
 	@echo "make eval-links  precision/recall of version linking on the BBC-based labelled set (../shared)"
 	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
@@ -34,8 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check dags plugins tests bench scripts
 
 bench: $(STAMP)
-	$(BIN)/python bench/parse_bench.py
-	$(BIN)/python bench/gx_bench.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 eval-links: $(STAMP)
 	$(BIN)/python bench/eval_links.py

@@ -198,17 +198,18 @@ def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
     """File every claimed file away by its outcome and close the run's history row."""
     folder = inbox.claim_dir(settings, run_id)
     files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
-    by_sha = {}
-    for path in files:
-        by_sha[hashlib.sha256(path.read_bytes()).hexdigest()] = path
+    by_sha: dict[str, list[Path]] = {}
+    for path in files:  # the same bytes may arrive under several names in one run
+        by_sha.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
     outcome_of: dict[Path, str] = {}
     if by_sha:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (list(by_sha),))
             ids = dict(cur.fetchall())
         outcomes = storage.outcomes(conn, ids.values())
-        for sha, path in by_sha.items():
-            outcome_of[path] = outcomes.get(ids.get(sha), "pending")
+        for sha, paths in by_sha.items():
+            for path in paths:
+                outcome_of[path] = outcomes.get(ids.get(sha), "pending")
     moved = {"loaded": 0, "duplicate": 0, "quarantined": 0, "pending": 0}
     for path in files:
         outcome = outcome_of.get(path, "pending")

@@ -228,3 +228,16 @@ def test_copy_round_trips_literal_null_marker_and_backslash_dot_exactly(conn, ds
 def test_repo_has_no_machine_specific_paths():
     for path in (REPO / "sql").rglob("*.sql"):
         assert "/work/" not in path.read_text()
+
+
+def test_the_same_bytes_under_two_names_in_one_run_are_both_filed_away(conn, dsn, settings):
+    """Found by bench/run.py: the second name was left 'pending' and the run went red."""
+    content = b"Same bytes twice\n\n" + b"An ordinary body of text for this article. " * 20
+    (settings.inbox / "first.txt").write_bytes(content)
+    (settings.inbox / "second copy.txt").write_bytes(content)
+    result = pipeline.run_once(conn, settings, "twice", params=storage.dsn_params(dsn))
+    assert result["status"] == "success", result
+    assert list(settings.inbox.iterdir()) == []
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles") == [(1,)]
+    assert sorted(fetch(dsn, "SELECT file_name, is_duplicate FROM archive.deliveries")) == [
+        ("first.txt", False), ("second copy.txt", True)]
