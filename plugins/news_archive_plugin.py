@@ -1,7 +1,9 @@
-"""Airflow plugin: the archive's Great Expectations Data Docs inside the Airflow UI.
+"""Airflow plugin: the archive inside the Airflow UI.
 
-The api-server mounts the Data Docs folder (`NEWS_ARCHIVE_DATA_DOCS_DIR`) at
-/news-archive/data-docs/ and adds "Data Docs" to the Browse menu.
+* /news-archive/dashboard/: archive totals, recent runs, quarantine reasons and recent
+  version links (news_archive.dashboard), under Browse > "Archive overview".
+* /news-archive/data-docs/: the Great Expectations Data Docs written by the pipeline
+  (`NEWS_ARCHIVE_DATA_DOCS_DIR`), under Browse > "Data Docs".
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from news_archive.config import Settings
+from news_archive.dashboard import dashboard_app
 
 DATA_DOCS_PREFIX = "/news-archive/data-docs"
+DASHBOARD_PREFIX = "/news-archive/dashboard"
 
 
 def data_docs_app(directory=None) -> FastAPI:
@@ -25,8 +29,17 @@ def data_docs_app(directory=None) -> FastAPI:
 
 class NewsArchivePlugin(AirflowPlugin):
     name = "news_archive"
-    fastapi_apps = [{"app": data_docs_app(), "url_prefix": DATA_DOCS_PREFIX, "name": "news-archive Data Docs"}]
+    fastapi_apps = [
+        {"app": data_docs_app(), "url_prefix": DATA_DOCS_PREFIX, "name": "news-archive Data Docs"},
+        {"app": dashboard_app(), "url_prefix": DASHBOARD_PREFIX, "name": "news-archive overview"},
+    ]
     external_views = [{
+        "name": "Archive overview (news-archive)",
+        "href": f"{DASHBOARD_PREFIX}/",
+        "destination": "nav",
+        "category": "browse",
+        "url_route": "news_archive_overview",
+    }, {
         "name": "Data Docs (news-archive)",
         "href": f"{DATA_DOCS_PREFIX}/index.html",
         "destination": "nav",

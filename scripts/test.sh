@@ -6,13 +6,21 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export GX_ANALYTICS_ENABLED=false
-# tests/test_docker.py needs a compose implementation to check docker/docker-compose.yml;
-# no Docker engine is needed. Debian's docker-compose when neither form is present.
-if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
+# Debian packages some tests need, installed when missing (root with apt only):
+#   docker-compose (tests/test_docker.py checks docker/docker-compose.yml; no engine needed),
+#   chromium + chromium-driver (tests/ui/: the overview page in a real headless browser).
+need=()
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get install -y -q docker-compose >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q docker-compose >/dev/null 2>&1; } \
-            || echo "warning: could not install docker-compose; tests/test_docker.py will fail" >&2
+        echo "installing ${need[*]} from Debian" >&2
+        apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${need[@]}" >/dev/null 2>&1; } \
+            || echo "warning: could not install ${need[*]}; the tests that need them will fail" >&2
+    else
+        echo "warning: missing ${need[*]} (install them: apt-get install ${need[*]})" >&2
     fi
 fi
 exec python -m pytest "$@"

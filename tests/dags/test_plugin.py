@@ -33,5 +33,23 @@ def test_data_docs_are_served_under_the_prefix(tmp_path):
     assert response.status_code == 200 and "Data Docs index" in response.text
     assert client.get("/").status_code == 200
     assert client.get("/../../etc/passwd").status_code == 404
-    view = module.NewsArchivePlugin.external_views[0]
+    view = module.NewsArchivePlugin.external_views[1]
     assert view["href"] == "/news-archive/data-docs/index.html" and view["destination"] == "nav"
+
+
+def test_the_overview_page_says_so_when_the_archive_cannot_be_read():
+    from news_archive.dashboard import dashboard_app
+
+    def broken():
+        raise OSError('could not connect to server "<db>"')
+
+    client = TestClient(dashboard_app(broken, require_login=False))
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "cannot be read" in response.text and "&lt;db&gt;" in response.text and "<db>" not in response.text
+
+
+def test_the_overview_page_is_in_the_browse_menu(airflow_db):
+    view = _plugin_module().NewsArchivePlugin.external_views[0]
+    assert view == {"name": "Archive overview (news-archive)", "href": "/news-archive/dashboard/",
+                    "destination": "nav", "category": "browse", "url_route": "news_archive_overview"}
