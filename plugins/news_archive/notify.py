@@ -37,4 +37,9 @@ def notify_failure(context) -> None:
     if notifier is None:
         log.warning("news_archive run %s failed (no NEWS_ARCHIVE_NOTIFIER configured)", run_id)
         return
+    # Where the callback runs with the scheduler's serialized DAG (dag.test(), for one),
+    # that DAG cannot build a template environment; the notifier then uses the default one.
+    dag = context.get("dag")
+    if dag is not None and not hasattr(dag, "get_template_env"):
+        context = {k: v for k, v in context.items() if k != "dag"}
     notifier(context)

@@ -187,3 +187,19 @@ def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_ar
     (status, error) = fetch(dsn, "SELECT status, error FROM archive.ingest_runs")[0]
     assert status == "failed" and "1 of 3 documents quarantined" in error
     assert [p.name for p in (workdir / "quarantine").rglob("*.txt")] == ["empty.txt"]
+
+
+def test_a_failed_run_calls_the_notifier_named_in_the_environment(airflow_archive, monkeypatch, tmp_path):
+    """No code change: NEWS_ARCHIVE_NOTIFIER names any Airflow notifier class."""
+    dsn, inbox = airflow_archive
+    sent = tmp_path / "notifications.jsonl"
+    monkeypatch.setenv("NEWS_ARCHIVE_NOTIFIER", "tests.support.notifiers.FileNotifier")
+    monkeypatch.setenv("NEWS_ARCHIVE_NOTIFIER_KWARGS", json.dumps({"path": str(sent)}))
+    put_samples(inbox)
+    (inbox / "empty.txt").write_bytes(b"")  # one of three quarantined: over the 20% threshold
+    run = _dag().test()
+    assert run.state == "failed"
+    notes = [json.loads(line) for line in sent.read_text().splitlines()]
+    assert len(notes) == 1, notes  # one notification per failed run, not one per failed task
+    assert notes[0]["run_id"] == run.run_id and notes[0]["dag_id"] == "news_ingest"
+    assert notes[0]["task_id"] == "finalize" and notes[0]["reason"]
