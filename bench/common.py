@@ -86,3 +86,8 @@ def scratch_inbox():
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_children_rss_mib() -> float:
+    """The largest peak RSS of any child process that has finished (task and fingerprint workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -100,24 +100,30 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 1]
 
 
+@lru_cache(maxsize=500_000)
+def _token(token: str) -> tuple[str | None, str | None, bool]:
+    """(number, stem, may be a name) for one token; cached, tokens repeat a lot."""
+    low = token.lower()
+    scaled = _SCALED.fullmatch(low)
+    if _NUMBER.fullmatch(token) or scaled:
+        number = (scaled.group(1) if scaled else token).replace(",", "")
+        return number, number, False
+    number = NUMBER_WORDS[low] if low in NUMBER_WORDS and low not in SCALE_WORDS else None
+    name = token[0].isupper() and low not in STOPWORDS
+    word_stem = None if low in STOPWORDS or len(low) < 3 else stem(low)
+    return number, word_stem, name
+
+
 def _sentence(text: str) -> Sentence:
     stems, names, numbers = set(), set(), set()
-    tokens = _WORD.findall(text)
-    for i, token in enumerate(tokens):
-        low = token.lower()
-        scaled = _SCALED.fullmatch(low)
-        if _NUMBER.fullmatch(token) or scaled:
-            number = (scaled.group(1) if scaled else token).replace(",", "")
+    for i, token in enumerate(_WORD.findall(text)):
+        number, word_stem, name = _token(token)
+        if number is not None:
             numbers.add(number)
-            stems.add(number)
-            continue
-        if low in NUMBER_WORDS and low not in SCALE_WORDS:
-            numbers.add(NUMBER_WORDS[low])
-        if token[0].isupper() and i > 0 and low not in STOPWORDS:
-            names.add(low)
-        if low in STOPWORDS or len(low) < 3:
-            continue
-        stems.add(stem(low))
+        if word_stem is not None:
+            stems.add(word_stem)
+        if name and i > 0:
+            names.add(token.lower())
     return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers))
 
 
@@ -152,20 +158,28 @@ def _stem_hashes(word: str) -> tuple[int, ...]:
 
 
 _MASK = (1 << 64) - 1
+@lru_cache(maxsize=500_000)
+def _stem_lsh(word: str):
+    import numpy as np
+
+    return np.array(_stem_hashes(word)[len(SENTENCE_KEY_SEEDS):], dtype=np.uint64)
+
+
 def candidate_keys(fp: Fingerprint) -> list[int]:
     """Index keys: sentence min-pairs plus MinHash LSH bands over all stems."""
+    import numpy as np
+
     keys: set[int] = set()
-    n_seeds = len(SENTENCE_KEY_SEEDS)
     for sentence in fp.sentences:
         if len(sentence.stems) < 4:
             continue
-        hashed = [(_stem_hashes(s), s) for s in sentence.stems]
-        for k in range(n_seeds):
-            lowest = sorted(hashed, key=lambda pair, k=k: pair[0][k])[:2]
-            keys.add(_h("s|" + "|".join(sorted(w for _, w in lowest)), SENTENCE_KEY_SEEDS[k]))
+        stems = list(sentence.stems)
+        hashed = [_stem_hashes(s) for s in stems]
+        for k, seed in enumerate(SENTENCE_KEY_SEEDS):
+            lowest = sorted(zip([h[k] for h in hashed], stems, strict=True))[:2]
+            keys.add(_h("s|" + "|".join(sorted(w for _, w in lowest)), seed))
     if fp.stems:
-        columns = zip(*(_stem_hashes(s)[n_seeds:] for s in fp.stems), strict=True)
-        hashes = [min(col) for col in columns]
+        hashes = np.minimum.reduce([_stem_lsh(s) for s in fp.stems]).tolist()
         for band in range(LSH_BANDS):
             rows = hashes[band * LSH_ROWS : (band + 1) * LSH_ROWS]
             keys.add(_h(f"b|{band}|{','.join(map(str, rows))}"))

@@ -8,8 +8,10 @@ depend on which worker ran first.
 
 from __future__ import annotations
 
+import io
 import json
-from collections import Counter
+import os
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import psycopg2.extras
@@ -17,6 +19,7 @@ import psycopg2.extras
 from news_archive.linking import METHOD_VERSION, Fingerprint, aligned_diff, fingerprint, sentence_diff, verify
 
 LINK_LOCK = 7_246_002
+PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
 MAX_CANDIDATES = 40
 MIN_SHARED_KEYS = 2
@@ -42,29 +45,6 @@ def _rows(cur, ids: list[int]) -> dict[int, ArticleRow]:
     return {r[0]: ArticleRow(*r) for r in cur.fetchall()}
 
 
-def _candidates(cur, article: ArticleRow, fp: Fingerprint) -> list[int]:
-    counts: Counter[int] = Counter()
-    cur.execute(
-        "SELECT id FROM archive.articles WHERE body_hash = %s AND id <> %s AND linked_at IS NOT NULL",
-        (article.body_hash, article.id),
-    )
-    for (other,) in cur.fetchall():
-        counts[other] += 1000
-    if fp.keys:
-        cur.execute(
-            """SELECT x.ids FROM unnest(%s::bigint[]) AS k(key)
-               CROSS JOIN LATERAL (
-                   SELECT array_agg(lk.article_id) AS ids FROM (
-                       SELECT article_id FROM archive.link_keys WHERE key = k.key LIMIT %s) lk
-               ) x WHERE x.ids IS NOT NULL""",
-            (fp.keys, POSTING_CAP + 1),
-        )
-        for (ids,) in cur.fetchall():
-            if len(ids) <= POSTING_CAP:
-                counts.update(i for i in ids if i != article.id)
-    return [i for i, n in counts.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_KEYS]
-
-
 def _direction(a: ArticleRow, b: ArticleRow, relation: str, short_is_a: bool) -> tuple[ArticleRow, ArticleRow]:
     """(parent, child): the fuller text for a condensed copy, else the earlier one."""
     if relation == "condensed":
@@ -74,67 +54,183 @@ def _direction(a: ArticleRow, b: ArticleRow, relation: str, short_is_a: bool) ->
     return (a, b) if (a.ingested_at, a.id) <= (b.ingested_at, b.id) else (b, a)
 
 
-def _assign_story(cur, article_id: int, linked_ids: list[int]) -> int:
-    stories: set[int] = set()
-    if linked_ids:
-        cur.execute(
-            "SELECT DISTINCT story_id FROM archive.articles WHERE id = ANY(%s) AND story_id IS NOT NULL",
-            (linked_ids,),
-        )
-        stories = {r[0] for r in cur.fetchall()}
-    if not stories:
-        cur.execute("INSERT INTO archive.stories DEFAULT VALUES RETURNING id")
-        story = cur.fetchone()[0]
-    else:
-        story = min(stories)
-        others = sorted(stories - {story})
-        if others:
-            cur.execute("UPDATE archive.articles SET story_id = %s WHERE story_id = ANY(%s)", (story, others))
-            cur.execute(
-                "UPDATE archive.stories SET merged_into = %s, merged_at = now() WHERE id = ANY(%s)",
-                (story, others),
-            )
-    cur.execute("UPDATE archive.articles SET story_id = %s WHERE id = %s", (story, article_id))
-    return story
+class _Stories:
+    """Story assignment for one chunk, in memory; written at the end of the chunk.
+
+    New stories get placeholder ids above every real id, in creation order, so "the
+    lowest id survives a merge" means what it did when stories were inserted one by one.
+    """
+
+    PLACEHOLDER = 1 << 62
+
+    def __init__(self) -> None:
+        self.new = 0
+        self.merged_into: dict[int, int] = {}  # story -> the story it was merged into
+
+    def root(self, story: int) -> int:
+        while story in self.merged_into:
+            story = self.merged_into[story]
+        return story
+
+    def assign(self, linked_stories: set[int]) -> int:
+        roots = {self.root(s) for s in linked_stories}
+        if not roots:
+            self.new += 1
+            return self.PLACEHOLDER + self.new
+        target = min(roots)
+        for other in roots - {target}:
+            self.merged_into[other] = target
+        return target
+
+    def write(self, cur, story_of_pending: dict[int, int]) -> None:
+        real: dict[int, int] = {}
+        if self.new:
+            cur.execute("INSERT INTO archive.stories SELECT FROM generate_series(1, %s) RETURNING id", (self.new,))
+            ids = sorted(r[0] for r in cur.fetchall())
+            real = {self.PLACEHOLDER + i + 1: story for i, story in enumerate(ids)}
+
+        def final(story: int) -> int:
+            story = self.root(story)
+            return real.get(story, story)
+
+        if self.merged_into:
+            pairs = [(real.get(old, old), real.get(new, new)) for old, new in self.merged_into.items()]
+            psycopg2.extras.execute_values(
+                cur, """UPDATE archive.stories s SET merged_into = m.new, merged_at = now()
+                        FROM (VALUES %s) AS m(old, new) WHERE s.id = m.old""", pairs)
+            roots = [(real.get(old, old), final(old)) for old in self.merged_into]
+            psycopg2.extras.execute_values(
+                cur, """UPDATE archive.articles a SET story_id = m.root
+                        FROM (VALUES %s) AS m(old, root) WHERE a.story_id = m.old""", roots)
+        psycopg2.extras.execute_values(
+            cur, """UPDATE archive.articles a SET story_id = v.story, linked_at = now(), link_method = v.method
+                    FROM (VALUES %s) AS v(id, story, method) WHERE a.id = v.id""",
+            [(aid, final(story), METHOD_VERSION) for aid, story in story_of_pending.items()], page_size=1000)
 
 
-def link_pending(conn, run_id: str | None = None, *, chunk: int = 500) -> dict[str, int]:
+def link_workers() -> int:
+    """Processes that compute fingerprints: NEWS_ARCHIVE_LINK_WORKERS, default min(2, CPUs)."""
+    value = os.environ.get("NEWS_ARCHIVE_LINK_WORKERS")
+    return max(1, int(value)) if value else min(2, os.cpu_count() or 1)
+
+
+def _fingerprint_rows(items: list[tuple[int, str, str, str]]) -> list[tuple[int, Fingerprint]]:
+    return [(i, fingerprint(title, body, body_hash)) for i, title, body, body_hash in items]
+
+
+class _Fingerprinter:
+    """Fingerprints of many rows at once, in worker processes when there are enough."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+
+    def __call__(self, rows: list[ArticleRow]) -> dict[int, Fingerprint]:
+        items = [(r.id, r.title, r.body, r.body_hash) for r in rows]
+        if self.workers < 2 or len(items) < PARALLEL_MIN:
+            return dict(_fingerprint_rows(items))
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        size = -(-len(items) // (self.workers * 4))
+        parts = [items[i : i + size] for i in range(0, len(items), size)]
+        return {i: fp for part in self.pool.map(_fingerprint_rows, parts) for i, fp in part}
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers: int | None = None) -> dict[str, int]:
     """Link every article not linked yet against the whole archive; returns counts."""
     totals = Counter()
-    while True:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (LINK_LOCK,))
-            cur.execute(
-                "SELECT id FROM archive.articles WHERE linked_at IS NULL ORDER BY id LIMIT %s", (chunk,)
-            )
-            pending = [r[0] for r in cur.fetchall()]
-            if not pending:
-                break
-            done = _link_chunk(cur, pending, run_id)
-            totals.update(done)
+    fingerprints = _Fingerprinter(link_workers() if workers is None else workers)
+    try:
+        while True:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (LINK_LOCK,))
+                cur.execute(
+                    "SELECT id FROM archive.articles WHERE linked_at IS NULL ORDER BY id LIMIT %s", (chunk,)
+                )
+                pending = [r[0] for r in cur.fetchall()]
+                if not pending:
+                    break
+                done = _link_chunk(cur, pending, run_id, fingerprints)
+                totals.update(done)
+    finally:
+        fingerprints.close()
     return dict(totals)
 
 
-def _link_chunk(cur, pending: list[int], run_id: str | None) -> Counter:
+def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints=None) -> Counter:
+    """Link `pending` (in id order) against the archive and against each other.
+
+    A handful of statements per chunk, not per article: the postings of every key of the
+    chunk are read at once; articles of the chunk see the keys of the ones before them
+    through an in-memory index; links, keys, stories and linked_at are written at the end.
+    """
     counts: Counter = Counter()
+    fingerprints = fingerprints or _Fingerprinter(1)
     rows = _rows(cur, pending)
-    fps: dict[int, Fingerprint] = {}
+    fps: dict[int, Fingerprint] = fingerprints([rows[a] for a in pending])
 
     def fp_of(row: ArticleRow) -> Fingerprint:
         if row.id not in fps:
             fps[row.id] = fingerprint(row.title, row.body, row.body_hash)
         return fps[row.id]
 
+    all_keys = sorted({k for article_id in pending for k in fps[article_id].keys})
+    db_postings: dict[int, list[int]] = {}
+    if all_keys:
+        cur.execute(
+            """SELECT k.key, x.ids FROM unnest(%s::bigint[]) AS k(key)
+               CROSS JOIN LATERAL (
+                   SELECT array_agg(lk.article_id) AS ids FROM (
+                       SELECT article_id FROM archive.link_keys WHERE key = k.key LIMIT %s) lk
+               ) x WHERE x.ids IS NOT NULL""",
+            (all_keys, POSTING_CAP + 1),
+        )
+        db_postings = dict(cur.fetchall())
+    cur.execute(
+        """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
+           WHERE body_hash = ANY(%s) AND linked_at IS NOT NULL GROUP BY body_hash""",
+        (sorted({rows[a].body_hash for a in pending}),),
+    )
+    db_bodies: dict[str, list[int]] = dict(cur.fetchall())
+
+    # Candidates, in order: the archive's postings plus the chunk's own earlier articles.
+    chunk_postings: dict[int, list[int]] = defaultdict(list)
+    chunk_bodies: dict[str, list[int]] = defaultdict(list)
+    candidates: dict[int, list[int]] = {}
+    for article_id in pending:
+        article, fp = rows[article_id], fps[article_id]
+        score: Counter[int] = Counter()
+        for other in db_bodies.get(article.body_hash, []) + chunk_bodies[article.body_hash]:
+            score[other] += 1000
+        for key in fp.keys:
+            ids = db_postings.get(key, []) + chunk_postings[key]
+            if len(ids) <= POSTING_CAP:
+                score.update(ids)
+        score.pop(article_id, None)
+        candidates[article_id] = [i for i, n in score.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_KEYS]
+        for key in fp.keys:
+            chunk_postings[key].append(article_id)
+        chunk_bodies[article.body_hash].append(article_id)
+    missing = sorted({i for ids in candidates.values() for i in ids if i not in rows})
+    if missing:
+        fetched = _rows(cur, missing)
+        rows.update(fetched)
+        fps.update(fingerprints(list(fetched.values())))
+
+    stories = _Stories()
+    story_of: dict[int, int] = {}
     links = []
     for article_id in pending:
-        article = rows[article_id]
-        fp = fp_of(article)
-        candidate_ids = _candidates(cur, article, fp)
-        missing = [i for i in candidate_ids if i not in rows]
-        if missing:
-            rows.update(_rows(cur, missing))
-        linked = []
-        for other_id in candidate_ids:
+        article, fp = rows[article_id], fps[article_id]
+        linked_stories: set[int] = set()
+        for other_id in candidates[article_id]:
             other = rows[other_id]
             verdict = verify(fp, fp_of(other))
             if not verdict.linked:
@@ -147,31 +243,29 @@ def _link_chunk(cur, pending: list[int], run_id: str | None) -> Counter:
                 json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps),
                 METHOD_VERSION, run_id,
             ))
-            linked.append(other_id)
-        if fp.keys:
-            psycopg2.extras.execute_values(
-                cur,
-                "INSERT INTO archive.link_keys (key, article_id) VALUES %s ON CONFLICT DO NOTHING",
-                [(k, article_id) for k in fp.keys],
-            )
-        # Articles of this chunk are linked in order: later ones see the keys of earlier ones.
-        cur.execute(
-            "UPDATE archive.articles SET linked_at = now(), link_method = %s WHERE id = %s",
-            (METHOD_VERSION, article_id),
-        )
-        if links:
-            psycopg2.extras.execute_values(
-                cur,
-                """INSERT INTO archive.version_links
-                       (parent_article_id, child_article_id, relation, scores, diff_summary, aligned_diff,
-                        method_version, run_id)
-                   VALUES %s ON CONFLICT DO NOTHING""",
-                links,
-            )
-            counts["links"] += cur.rowcount
-            links = []
-        _assign_story(cur, article_id, linked)
+            other_story = story_of.get(other_id, other.story_id)
+            if other_story is not None:
+                linked_stories.add(other_story)
+        story_of[article_id] = stories.assign(linked_stories)
         counts["articles"] += 1
+
+    if links:
+        inserted = psycopg2.extras.execute_values(
+            cur,
+            """INSERT INTO archive.version_links
+                   (parent_article_id, child_article_id, relation, scores, diff_summary, aligned_diff,
+                    method_version, run_id)
+               VALUES %s ON CONFLICT DO NOTHING RETURNING id""",
+            links, page_size=500, fetch=True,
+        )
+        counts["links"] += len(inserted)  # (rowcount would be the last page's only)
+    key_rows = [(k, article_id) for article_id in pending for k in fps[article_id].keys]
+    cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
+    if key_rows:
+        key_rows.sort()
+        buf = io.StringIO("".join(f"{k}\t{a}\n" for k, a in key_rows))
+        cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN", buf)
+    stories.write(cur, story_of)
     return counts
 
 

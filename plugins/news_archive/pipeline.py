@@ -166,11 +166,17 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
 
 
 def link_step(conn, run_id: str) -> dict:
+    """Index the new articles for full-text search, then link them to their versions."""
+    t = time.perf_counter()
+    indexed = storage.index_search(conn)
+    index_seconds = time.perf_counter() - t
     t = time.perf_counter()
     counts = linkstore.link_pending(conn, run_id)
     counts["seconds"] = round(time.perf_counter() - t, 4)
-    log.info("%s link: %d articles linked, %d new version links", run_id,
-             counts.get("articles", 0), counts.get("links", 0))
+    counts["indexed"] = indexed
+    counts["index_seconds"] = round(index_seconds, 4)
+    log.info("%s link: %d articles indexed for search (%.1f s), %d linked, %d new version links", run_id,
+             indexed, index_seconds, counts.get("articles", 0), counts.get("links", 0))
     return counts
 
 

@@ -40,6 +40,7 @@ def reparse(conn, settings: Settings, *, only_outdated: bool = True, chunk: int 
         checked = parse_and_validate(storage.iter_raw(conn, ids), settings, run_id)
         good_rows, rejected = checked.rows, checked.quarantined
         counts.update(_apply(conn, run_id, good_rows, rejected))
+    counts["indexed_for_search"] = storage.index_search(conn)  # changed titles and bodies
     storage.finish_run(conn, run_id, links_made=0, stage_seconds={}, error=None)
     return dict(counts)
 
@@ -80,6 +81,7 @@ def _apply(conn, run_id: str, rows: list[tuple], rejected: list[storage.Quaranti
                         (hit[0], hit[0]),
                     )
                     cur.execute("DELETE FROM archive.link_keys WHERE article_id = %s", (hit[0],))
+                    cur.execute("DELETE FROM archive.article_search WHERE article_id = %s", (hit[0],))
                     counts["queued_for_relink"] += 1
             else:
                 counts["unchanged"] += 1

@@ -7,9 +7,10 @@ DROP VIEW IF EXISTS analytics.articles, analytics.current_articles, analytics.st
 CREATE VIEW analytics.articles AS
 SELECT a.id AS article_id, a.story_id, a.title, a.body, a.published_at, a.published_precision,
        a.source, a.url, a.author, a.language, a.word_count, a.source_format, a.encoding,
-       a.ingested_at, a.run_id, r.original_name AS file_name, a.search
+       a.ingested_at, a.run_id, r.original_name AS file_name, s.search
 FROM archive.articles a
-JOIN archive.raw_documents r ON r.id = a.raw_document_id;  -- name only, never the bytes
+JOIN archive.raw_documents r ON r.id = a.raw_document_id  -- name only, never the bytes
+LEFT JOIN archive.article_search s ON s.article_id = a.id;
 COMMENT ON VIEW analytics.articles IS 'Every cleaned article; search is the full-text vector (title A, body B).';
 
 -- Versions of a story in order: by publication date when every version has one,

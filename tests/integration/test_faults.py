@@ -51,8 +51,8 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
     conn.commit()
     (batch,) = pipeline.claim_step(conn, settings, "faulty")
 
-    # Hold a lock that the load's INSERT must wait for, so it is caught mid-transaction
-    # (its COPY into the stage table done, its insert pending), then kill its backend.
+    # Hold a lock that the load's COPY must wait for, so it is caught mid-transaction
+    # (its advisory lock and dedup query done, its rows pending), then kill its backend.
     blocker = psycopg2.connect(dsn)
     blocker.cursor().execute("LOCK TABLE archive.articles IN SHARE MODE")
     errors: list[BaseException] = []
@@ -74,8 +74,8 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
         if waited:
             break
         time.sleep(0.05)
-    assert waited, "the load never reached its insert"
-    assert "INSERT INTO archive.articles" in waited[0][1]
+    assert waited, "the load never reached its COPY"
+    assert waited[0][1].startswith("COPY archive.articles")  # the articles' COPY, waiting mid-transaction
     killer.cursor().execute("SELECT pg_terminate_backend(%s)", (waited[0][0],))
     blocker.rollback()
     blocker.close()
@@ -241,3 +241,39 @@ def test_the_same_bytes_under_two_names_in_one_run_are_both_filed_away(conn, dsn
     assert fetch(dsn, "SELECT count(*) FROM archive.articles") == [(1,)]
     assert sorted(fetch(dsn, "SELECT file_name, is_duplicate FROM archive.deliveries")) == [
         ("first.txt", False), ("second copy.txt", True)]
+
+
+def test_two_batches_archiving_the_same_bytes_at_once_do_not_deadlock(databases, tmp_path):
+    """Found by bench/run.py: re-deliveries of one file spread over parallel batches."""
+    dsn = databases.create()
+    storage_conn = storage.connect(dsn)
+    storage.start_run(storage_conn, "par")
+    storage_conn.close()
+    blobs = [f"Document {i}\n\n".encode() + b"same bytes in both batches " * 30 for i in range(300)]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for i, blob in enumerate(blobs):
+        (a / f"a{i:03}.txt").write_bytes(blob)
+        (b / f"b{i:03}.txt").write_bytes(blob)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def archive(paths):
+        try:
+            c = storage.connect(dsn)
+            barrier.wait()
+            storage.archive_files(c, "par", paths)
+            c.close()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=archive, args=(sorted(a.iterdir()),)),
+               threading.Thread(target=archive, args=(sorted(b.iterdir(), reverse=True),))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert fetch(dsn, "SELECT count(*) FROM archive.raw_documents") == [(300,)]
+    assert fetch(dsn, "SELECT count(*), sum(is_duplicate::int) FROM archive.deliveries") == [(600, 300)]

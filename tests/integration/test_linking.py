@@ -47,6 +47,8 @@ def test_generated_labelled_set_through_the_pipeline_meets_the_goals(conn, dsn, 
     article_of, links = evaluation.collect(conn)
     result = evaluation.score(labels, article_of, links)
     evaluation.print_report(result)
+    # the run history counts every link (a count of only the last insert page was a bug)
+    assert fetch(dsn, "SELECT links_made FROM archive.ingest_runs") == [(len(links),)]
 
     assert result["skipped_pairs"] <= 2  # a cut copy may fall under the 50-word minimum: quarantined, reported
     assert result["false_links"] == []  # different articles, including same-event write-ups

@@ -40,6 +40,10 @@ def test_reparse_updates_articles_in_place_after_a_rule_change(conn, dsn, settin
     assert new_id == article_id  # updated in place
     assert new_version != version and new_version.endswith(f"rules.{rules['version']}")
     assert "Sponsored content" not in new_body
+    # the full-text vector follows the new text
+    assert fetch(dsn, """SELECT count(*) FROM archive.article_search WHERE article_id = %s
+                         AND search @@ to_tsquery('english', 'newsletter')""", (article_id,)) == [(0,)]
+    assert fetch(dsn, "SELECT count(*) FROM archive.article_search WHERE article_id = %s", (article_id,)) == [(1,)]
     assert {"rule": "sponsored", "text": "Sponsored content: buy our newsletter today"} in removed
     assert fetch(dsn, "SELECT count(*) FROM archive.quarantine")[0][0] == 0
     # idempotent: nothing is outdated any more
