@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,7 +340,9 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
         # One loader at a time inserts articles: batches loading in parallel may hold the same
         # content in opposite orders, and with the lock the dedup below cannot race. The lock
         # is held from here to commit (a fraction of a second per batch).
+        waited = time.perf_counter()
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        waited = time.perf_counter() - waited
         hashes = sorted({r[hash_col] for r in rows})
         cur.execute("SELECT content_hash, id, raw_document_id FROM archive.articles WHERE content_hash = ANY(%s)",
                     (hashes,))
@@ -392,7 +395,7 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
                     for q in quarantined
                 ],
             )
-    return {"inserted": inserted, "content_duplicates": duplicates}
+    return {"inserted": inserted, "content_duplicates": duplicates, "lock_wait_seconds": waited}
 
 
 SEARCH_VECTOR = ("setweight(to_tsvector('english', coalesce(a.title, '')), 'A') || "
