@@ -17,6 +17,7 @@ import argparse
 import io
 import json
 import multiprocessing
+import os
 import random
 import sys
 import time
@@ -90,6 +91,7 @@ def _batch_task(args) -> tuple[dict | None, float]:
 
 
 def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> dict:
+    os.environ["NEWS_ARCHIVE_MAX_FILES_PER_RUN"] = str(len(docs))  # one run takes the whole corpus
     stages = {"archive": 0.0, "parse": 0.0, "validate": 0.0, "load": 0.0, "load_lock_wait": 0.0}
     rss = {}
     with scratch_inbox() as settings:
@@ -125,8 +127,9 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
         rss["check..finalize"] = peak_rss_mib()
         rss["largest child process"] = peak_children_rss_mib()
         with conn.cursor() as cur:
-            cur.execute("SELECT loaded, quarantined, duplicates, links_made FROM archive.ingest_runs")
-            loaded, quarantined, duplicates, links_made = cur.fetchone()
+            cur.execute("SELECT files_seen, loaded, quarantined, duplicates, links_made FROM archive.ingest_runs")
+            seen, loaded, quarantined, duplicates, links_made = cur.fetchone()
+        assert seen == len(docs) == loaded + quarantined + duplicates, (seen, len(docs), loaded, quarantined, duplicates)
         conn.close()
     return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded,
             "batches": len(batches), "parallel": parallel, "batch_wall": batch_wall,
