@@ -9,16 +9,18 @@ each file to `processed/` or `quarantine/`.
 
 **Tasks.** `claim_inbox` → `process_batch` (one mapped task per batch of
 `NEWS_ARCHIVE_BATCH_SIZE` files, named after its batch) → `link_versions`
-→ `check_archive` (post-load Great Expectations suite on the tables)
+(indexes the new articles for full-text search, then links versions) → `check_archive` (post-load Great Expectations suite on the tables)
 → `finalize` (files moved, run history written, the `news_archive` asset updated).
 
 **Data Docs** of every validation are written to `NEWS_ARCHIVE_DATA_DOCS_DIR`
 (default `data/data_docs`, next to the inbox); in this UI: **Browse → Data Docs (news-archive)**.
+Archive totals, recent runs, quarantine reasons and recent version links:
+**Browse → Archive overview (news-archive)**.
 
 **When a run is red.**
 * `process_batch` failed with *quarantined share over threshold*: the good
   rows are loaded; look at `archive.quarantine` (reason codes and message
-  per document) and fix the feed, or the parser and run `news-archive reparse`.
+  per document, also under Browse → Archive overview) and fix the feed, or the parser and run `news-archive reparse`.
 * `check_archive` failed: an archive invariant broke (a version link to a
   missing article, a repeated content hash, an article without raw document);
   `archive.validation_results` (suite `archive_post_load`) names the rows.

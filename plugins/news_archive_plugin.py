@@ -19,9 +19,25 @@ DATA_DOCS_PREFIX = "/news-archive/data-docs"
 DASHBOARD_PREFIX = "/news-archive/dashboard"
 
 
-def data_docs_app(directory=None) -> FastAPI:
+def data_docs_app(directory=None, *, require_login: bool = True) -> FastAPI:
     app = FastAPI(title="news-archive Data Docs")
     folder = directory or Settings.from_env().data_docs_dir
+    if require_login:
+        # Mounted static files bypass route dependencies: check Airflow's token in a middleware.
+        from airflow.api_fastapi.core_api.security import resolve_user_from_token
+        from fastapi import HTTPException
+        from fastapi.responses import JSONResponse
+
+        @app.middleware("http")
+        async def signed_in_only(request, call_next):
+            header = request.headers.get("authorization", "")
+            token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get("_token")
+            try:
+                await resolve_user_from_token(token)
+            except HTTPException as exc:
+                return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return await call_next(request)
+
     # check_dir=False: the folder appears with the first validation; until then, 404.
     app.mount("/", StaticFiles(directory=str(folder), html=True, check_dir=False), name="data_docs")
     return app

@@ -28,7 +28,7 @@ def test_airflow_registers_the_app_and_the_menu_link(airflow_db):
 def test_data_docs_are_served_under_the_prefix(tmp_path):
     (tmp_path / "index.html").write_text("<html><body>Data Docs index</body></html>")
     module = _plugin_module()
-    client = TestClient(module.data_docs_app(tmp_path))
+    client = TestClient(module.data_docs_app(tmp_path, require_login=False))
     response = client.get("/index.html")
     assert response.status_code == 200 and "Data Docs index" in response.text
     assert client.get("/").status_code == 200

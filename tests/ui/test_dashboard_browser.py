@@ -78,6 +78,10 @@ def api_server(airflow_db, archive_with_hostile_titles, tmp_path):
                 log.flush()
                 pytest.fail("api-server did not serve the page:\n" + (tmp_path / "api-server.log").read_text()[-4000:])
             time.sleep(1)
+        for path in ("/news-archive/dashboard/", "/news-archive/data-docs/index.html"):
+            with pytest.raises(urllib.error.HTTPError) as refused:  # signed out: no archive data
+                urllib.request.urlopen(f"{base}{path}", timeout=10)
+            assert refused.value.code == 401, path
         request = urllib.request.Request(
             f"{base}/auth/token", data=json.dumps({"username": "operator", "password": "test-only-password"}).encode(),
             headers={"Content-Type": "application/json"}, method="POST")
@@ -119,6 +123,8 @@ def test_the_overview_page_shows_the_archive_and_escapes_everything(api_server, 
     browser.get(f"{base}/news-archive/dashboard/")
     assert "Not authenticated" in browser.find_element(By.TAG_NAME, "body").text  # signed out: nothing shown
     browser.add_cookie({"name": "_token", "value": token, "path": "/"})  # what Airflow's login sets
+    browser.get(f"{base}/news-archive/data-docs/index.html")
+    assert "Not authenticated" not in browser.find_element(By.TAG_NAME, "body").text  # signed in: Data Docs open
     browser.get(f"{base}/news-archive/dashboard/")
     assert browser.title == "news-archive: archive overview"
 
