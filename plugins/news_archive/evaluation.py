@@ -28,6 +28,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from news_archive.linking import NUMBER_WORDS, STOPWORDS, split_sentences
+
 RELATIONS = ("duplicate", "revision", "condensed", "paraphrase")
 
 # A small news thesaurus: each word may be swapped for one of its alternatives.
@@ -68,12 +70,6 @@ _TOKEN = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]")
 _CLAUSE = re.compile(r"^(.{20,}?), (.{20,})([.!?])$")
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
-
-
-def split_sentences(text: str) -> list[str]:
-    from news_archive.linking import split_sentences as split
-
-    return split(text)
 
 
 def _swap_words(sentence: str, rng: random.Random, rate: float) -> str:
@@ -148,8 +144,6 @@ def revise(body: str, rng: random.Random) -> str:
 
 def look_alike(body: str, rng: random.Random, names: list[str]) -> str:
     """A templated report on other people: every name and figure replaced, wording kept."""
-    from news_archive.linking import NUMBER_WORDS, STOPWORDS
-
     mapping: dict[str, str] = {}
 
     def name(m: re.Match) -> str:
@@ -256,10 +250,7 @@ class LabelledSet:
         self.pairs[tuple(sorted((a, b)))] = relation
 
     def group_of(self, doc: Doc) -> str:
-        g = doc.group
-        while g in self.merged and self.merged[g] != g:
-            g = self.merged[g]
-        return g
+        return self._root(doc.group)
 
     def union(self, g1: str, g2: str) -> None:
         r1, r2 = self._root(g1), self._root(g2)

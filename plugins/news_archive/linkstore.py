@@ -164,7 +164,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
     return dict(totals)
 
 
-def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints=None) -> Counter:
+def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fingerprinter) -> Counter:
     """Link `pending` (in id order) against the archive and against each other.
 
     A handful of statements per chunk, not per article: the postings of every key of the
@@ -172,14 +172,8 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints=None) 
     through an in-memory index; links, keys, stories and linked_at are written at the end.
     """
     counts: Counter = Counter()
-    fingerprints = fingerprints or _Fingerprinter(1)
     rows = _rows(cur, pending)
-    fps: dict[int, Fingerprint] = fingerprints([rows[a] for a in pending])
-
-    def fp_of(row: ArticleRow) -> Fingerprint:
-        if row.id not in fps:
-            fps[row.id] = fingerprint(row.title, row.body, row.body_hash)
-        return fps[row.id]
+    fps: dict[int, Fingerprint] = fingerprints([rows[a] for a in pending])  # candidates' below
 
     all_keys = sorted({k for article_id in pending for k in fps[article_id].keys})
     db_postings: dict[int, list[int]] = {}
@@ -232,11 +226,11 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints=None) 
         linked_stories: set[int] = set()
         for other_id in candidates[article_id]:
             other = rows[other_id]
-            verdict = verify(fp, fp_of(other))
+            verdict = verify(fp, fps[other_id])
             if not verdict.linked:
                 continue
             parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
-            parent_fp, child_fp = fp_of(parent), fp_of(child)
+            parent_fp, child_fp = fps[parent.id], fps[child.id]
             steps = aligned_diff(parent_fp, child_fp)
             links.append((
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),

@@ -208,8 +208,11 @@ def _archive_chunk(conn, run_id: str, items: list[tuple]) -> list[Archived]:
             page_size=200, fetch=True,
         )
         new_ids = dict(inserted)
-        cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (list(first),))
-        ids = dict(cur.fetchall())
+        ids = dict(new_ids)
+        known = [sha for sha in first if sha not in new_ids]  # archived before: read their ids
+        if known:
+            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (known,))
+            ids.update(cur.fetchall())
         out: list[Archived] = []
         deliveries = []
         seen_new: set[str] = set()
