@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -155,3 +156,29 @@ def fetch(dsn: str, sql: str, params=None) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+def run_concurrently(*calls):
+    """Run each callable in its own thread, all released together; return their results in order.
+
+    The first exception any of them raised is raised here, after every thread has finished.
+    """
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def runner(i: int, call) -> None:
+        try:
+            barrier.wait()
+            results[i] = call()
+        except BaseException as exc:  # noqa: BLE001  (re-raised below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results

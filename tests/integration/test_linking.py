@@ -3,12 +3,10 @@ stories, relink, concurrent linkers, and the aligned diff an analyst reads."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from news_archive import evaluation, linkstore, pipeline, storage
-from tests.conftest import SEED_000, SEED_001, fetch, put_samples
+from tests.conftest import SEED_000, SEED_001, fetch, put_samples, run_concurrently
 
 
 def _ingest(conn, settings, docs: dict[str, bytes], run_id: str) -> dict:
@@ -133,25 +131,15 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
     linkstore.link_pending(conn, None, chunk=40)
     conn.close()
 
-    errors: list[BaseException] = []
-    counts: list[dict] = []
-    barrier = threading.Barrier(2)
 
-    def worker(name: str) -> None:
+    def worker() -> dict:
+        c = storage.connect(double)
         try:
-            c = storage.connect(double)
-            barrier.wait()
-            counts.append(linkstore.link_pending(c, None, chunk=40))  # both see the same pending set
+            return linkstore.link_pending(c, None, chunk=40)  # both see the same pending set
+        finally:
             c.close()
-        except BaseException as exc:  # noqa: BLE001  (re-raised below)
-            errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(f"worker-{i}",)) for i in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    counts = run_concurrently(worker, worker)
     assert all(c.get("articles", 0) > 0 for c in counts), counts  # both workers did part of the work
 
     assert _link_set(double) == _link_set(single)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import psycopg2
 import pytest
 
 from news_archive import inbox, pipeline, storage
-from tests.conftest import SAMPLES, SEED_000, fetch, put_samples
+from tests.conftest import SAMPLES, SEED_000, fetch, put_samples, run_concurrently
 
 
 def test_migrations_are_idempotent_and_recorded(dsn):
@@ -21,20 +20,15 @@ def test_migrations_are_idempotent_and_recorded(dsn):
 
 def test_concurrent_migrations_apply_once(databases):
     dsn = databases.create(migrate=False)
-    errors = []
 
     def run():
+        conn = storage.connect(dsn)
         try:
-            storage.migrate(storage.connect(dsn))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+            storage.migrate(conn)
+        finally:
+            conn.close()
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_concurrently(run, run, run)  # raises if any migrator failed
     assert fetch(dsn, "SELECT count(*) FROM archive.schema_migrations")[0][0] == len(storage.migration_files())
 
 
@@ -63,17 +57,8 @@ def test_raw_bytes_round_trip_and_are_append_only(conn, dsn, tmp_path):
 def test_two_runs_claiming_one_inbox_never_share_a_file(settings):
     for i in range(300):
         (settings.inbox / f"f{i:03}.txt").write_text(f"file {i}")
-    results = {}
-
-    def claim(run):
-        results[run] = inbox.claim(settings, run)[0]
-
-    threads = [threading.Thread(target=claim, args=(f"run{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    names = [p.name for files in results.values() for p in files]
+    claims = run_concurrently(*(lambda run=f"run{i}": inbox.claim(settings, run)[0] for i in range(4)))
+    names = [p.name for files in claims for p in files]
     assert len(names) == 300 and len(set(names)) == 300
 
 
