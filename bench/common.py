@@ -18,51 +18,26 @@ def admin_dsn() -> str:
     NEWS_ARCHIVE_BENCH_ADMIN_DSN, else NEWS_ARCHIVE_TEST_ADMIN_DSN, else the embedded
     server in .devdb/ (started on demand, as the tests do).
     """
-    for name in ("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN"):
-        if os.environ.get(name):
-            return os.environ[name]
-    from news_archive.devdb import start
+    from news_archive.devdb import admin_dsn as first_admin_dsn
 
-    return start(REPO / ".devdb" / "pgdata").get_uri()
-
-
-def _with_db(dsn: str, dbname: str) -> str:
-    from psycopg2.extensions import make_dsn, parse_dsn
-
-    parts = parse_dsn(dsn)
-    parts["dbname"] = dbname
-    return make_dsn(**parts)
-
-
-def _admin_exec(admin: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+    return first_admin_dsn("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN")
 
 
 @contextlib.contextmanager
 def scratch_database(prefix: str = "news_archive_bench", keep: bool = False):
     """A fresh, migrated database; dropped afterwards unless keep=True."""
-    from news_archive import storage
+    from news_archive.devdb import create_database, drop_database
 
     admin = admin_dsn()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    _admin_exec(admin, f'CREATE DATABASE "{name}"')
-    dsn = _with_db(admin, name)
-    conn = storage.connect(dsn)
-    storage.migrate(conn)
-    conn.close()
+    dsn = create_database(admin, name)
     try:
         yield dsn
     finally:
         if keep:
             print(f"kept database {name}: {dsn}")
         else:
-            _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(admin, name)
 
 
 @contextlib.contextmanager

@@ -36,26 +36,11 @@ os.environ.pop("NEWS_ARCHIVE_DSN", None)
 os.environ.pop("AIRFLOW_CONN_NEWS_ARCHIVE", None)
 
 
-def _admin_dsn() -> str:
-    dsn = os.environ.get("NEWS_ARCHIVE_TEST_ADMIN_DSN")
-    if dsn:
-        return dsn
-    from news_archive.devdb import start
-
-    return start(REPO / ".devdb" / "pgdata").get_uri()
-
-
-def _with_db(dsn: str, dbname: str) -> str:
-    from psycopg2.extensions import make_dsn, parse_dsn
-
-    parts = parse_dsn(dsn)
-    parts["dbname"] = dbname
-    return make_dsn(**parts)
-
-
 @pytest.fixture(scope="session")
 def admin_dsn() -> str:
-    return _admin_dsn()
+    from news_archive.devdb import admin_dsn
+
+    return admin_dsn("NEWS_ARCHIVE_TEST_ADMIN_DSN")
 
 
 class DatabaseFactory:
@@ -65,31 +50,18 @@ class DatabaseFactory:
         self.admin = admin
         self.created: list[str] = []
 
-    def _exec(self, sql: str) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(self.admin)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql)
-        conn.close()
-
     def create(self, migrate: bool = True) -> str:
-        name = f"news_archive_test_{uuid.uuid4().hex[:10]}"
-        self._exec(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        dsn = _with_db(self.admin, name)
-        if migrate:
-            from news_archive import storage
+        from news_archive.devdb import create_database
 
-            conn = storage.connect(dsn)
-            storage.migrate(conn)
-            conn.close()
-        return dsn
+        name = f"news_archive_test_{uuid.uuid4().hex[:10]}"
+        self.created.append(name)
+        return create_database(self.admin, name, migrate=migrate)
 
     def drop_all(self) -> None:
+        from news_archive.devdb import drop_database
+
         for name in self.created:
-            self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(self.admin, name)
 
 
 @pytest.fixture(scope="session")

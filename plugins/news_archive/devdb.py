@@ -34,3 +34,58 @@ def ensure_embedded(pgdata: str | Path, database: str = DATABASE) -> str:
             cur.execute(f'CREATE DATABASE "{database}"')
     admin.close()
     return server.get_uri(database)
+
+
+# --------------------------------------------------------------------------- throw-away databases
+# Shared by the test suite (tests/conftest.py) and the benchmarks (bench/common.py).
+def admin_dsn(*env_names: str) -> str:
+    """A server to create throw-away databases on: the first of `env_names` that is set,
+    else the embedded server in .devdb/pgdata (started on demand)."""
+    import os
+
+    from news_archive.config import REPO_ROOT
+
+    for name in env_names:
+        if os.environ.get(name):
+            return os.environ[name]
+    return start(REPO_ROOT / ".devdb" / "pgdata").get_uri()
+
+
+def with_dbname(dsn: str, dbname: str) -> str:
+    """The same server and credentials, another database."""
+    from psycopg2.extensions import make_dsn, parse_dsn
+
+    parts = parse_dsn(dsn)
+    parts["dbname"] = dbname
+    return make_dsn(**parts)
+
+
+def _admin_exec(admin: str, sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def create_database(admin: str, name: str, *, migrate: bool = True) -> str:
+    """Create database `name` on the admin DSN's server (migrated unless told not to); its DSN."""
+    _admin_exec(admin, f'CREATE DATABASE "{name}"')
+    dsn = with_dbname(admin, name)
+    if migrate:
+        from news_archive import storage
+
+        conn = storage.connect(dsn)
+        try:
+            storage.migrate(conn)
+        finally:
+            conn.close()
+    return dsn
+
+
+def drop_database(admin: str, name: str) -> None:
+    _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

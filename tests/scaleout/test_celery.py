@@ -22,7 +22,8 @@ import pytest
 
 from news_archive import evaluation
 from news_archive.config import airflow_conn_json
-from tests.conftest import REPO, _with_db, fetch
+from news_archive.devdb import with_dbname
+from tests.conftest import REPO, fetch
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +115,7 @@ def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path
         start("worker2", "celery", "worker", "--celery-hostname", "worker2@%h",
               AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()))
 
-        meta = _with_db(dsn, metadata_db.rsplit("/", 1)[1])
+        meta = with_dbname(dsn, metadata_db.rsplit("/", 1)[1])
         deadline = time.time() + 240
         while not fetch(meta, "SELECT 1 FROM dag WHERE dag_id = 'news_ingest'"):
             assert time.time() < deadline, "the DAG was never parsed\n" + tail()
