@@ -143,46 +143,86 @@ def fingerprint(title: str, body: str, body_hash: str = "") -> Fingerprint:
     return fp
 
 
-@lru_cache(maxsize=500_000)
-def _stem_hashes(word: str) -> tuple[int, ...]:
-    """One 64-bit hash per seed for a stem: the sentence-key seeds, then the LSH permutations."""
-    base = _h(word)
-    out = []
-    for seed in (*SENTENCE_KEY_SEEDS, *range(1000, 1000 + LSH_BANDS * LSH_ROWS)):
-        # splitmix64 finaliser over (base xor seed): cheap, well mixed, no digest per seed
-        x = (base ^ (seed * 0x9E3779B97F4A7C15)) & _MASK
-        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-        out.append(x ^ (x >> 31))
-    return tuple(out)
-
-
 _MASK = (1 << 64) - 1
-@lru_cache(maxsize=500_000)
-def _stem_lsh(word: str):
-    import numpy as np
+_SEEDS = (*SENTENCE_KEY_SEEDS, *range(1000, 1000 + LSH_BANDS * LSH_ROWS))
+N_SENTENCE_SEEDS = len(SENTENCE_KEY_SEEDS)
 
-    return np.array(_stem_hashes(word)[len(SENTENCE_KEY_SEEDS):], dtype=np.uint64)
+
+class _StemTable:
+    """One row of 64-bit hashes per stem (the sentence-key seeds, then the LSH permutations).
+
+    Each stem is hashed once (blake2b); splitmix64 over (hash xor seed) gives the other
+    seeds, vectorised with numpy for all new stems of an article at once. Rows live in
+    one growing array, so an article's hash matrix is one fancy-indexing read.
+    """
+
+    MAX_STEMS = 1_000_000  # then start afresh (about 0.5 GB of rows would be too much)
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.seed_mix = np.array([(seed * 0x9E3779B97F4A7C15) & _MASK for seed in _SEEDS], dtype=np.uint64)
+        self.index: dict[str, int] = {}
+        self.rows = np.empty((4096, len(_SEEDS)), dtype=np.uint64)
+
+    def lookup(self, stems: list[str]):
+        """Row numbers of `stems`, hashing the ones not seen before."""
+        index = self.index
+        new = [s for s in dict.fromkeys(stems) if s not in index]
+        if new:
+            if len(index) + len(new) > self.MAX_STEMS:
+                index.clear()
+                new = list(dict.fromkeys(stems))
+            np = self.np
+            start = len(index)
+            if start + len(new) > len(self.rows):
+                grown = np.empty((max(2 * len(self.rows), start + len(new)), len(_SEEDS)), dtype=np.uint64)
+                grown[:start] = self.rows[:start]
+                self.rows = grown
+            base = np.array([_h(s) & _MASK for s in new], dtype=np.uint64)[:, None]
+            x = base ^ self.seed_mix
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            self.rows[start : start + len(new)] = x ^ (x >> np.uint64(31))
+            for i, s in enumerate(new):
+                index[s] = start + i
+        return [index[s] for s in stems]
+
+
+_STEMS: _StemTable | None = None
 
 
 def candidate_keys(fp: Fingerprint) -> list[int]:
-    """Index keys: sentence min-pairs plus MinHash LSH bands over all stems."""
-    import numpy as np
+    """Index keys: sentence min-pairs plus MinHash LSH bands over all stems.
 
+    Sentence min-pair: for each seed, the two stems of the sentence with the lowest hash.
+    """
+    global _STEMS
+    if _STEMS is None:
+        _STEMS = _StemTable()
+    np = _STEMS.np
     keys: set[int] = set()
-    for sentence in fp.sentences:
-        if len(sentence.stems) < 4:
-            continue
-        stems = list(sentence.stems)
-        hashed = [_stem_hashes(s) for s in stems]
+    sentences = [sorted(s.stems) for s in fp.sentences if len(s.stems) >= 4]
+    if sentences:
+        flat = [w for stems in sentences for w in stems]
+        at = _STEMS.lookup(flat)  # first: it may grow the table
+        rows = _STEMS.rows[at, :N_SENTENCE_SEEDS]
+        sizes = np.array([len(stems) for stems in sentences])
+        sentence_of = np.repeat(np.arange(len(sentences)), sizes)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         for k, seed in enumerate(SENTENCE_KEY_SEEDS):
-            lowest = sorted(zip([h[k] for h in hashed], stems, strict=True))[:2]
-            keys.add(_h("s|" + "|".join(sorted(w for _, w in lowest)), seed))
+            order = np.lexsort((rows[:, k], sentence_of))  # by sentence, then by hash
+            first, second = order[starts].tolist(), order[starts + 1].tolist()
+            for a, b in zip(first, second, strict=True):
+                pair = sorted((flat[a], flat[b]))
+                keys.add(_h(f"s|{pair[0]}|{pair[1]}", seed))
     if fp.stems:
-        hashes = np.minimum.reduce([_stem_lsh(s) for s in fp.stems]).tolist()
+        at = _STEMS.lookup(list(fp.stems))
+        lsh = _STEMS.rows[at, N_SENTENCE_SEEDS:].min(axis=0).tolist()
         for band in range(LSH_BANDS):
-            rows = hashes[band * LSH_ROWS : (band + 1) * LSH_ROWS]
-            keys.add(_h(f"b|{band}|{','.join(map(str, rows))}"))
+            rows_ = lsh[band * LSH_ROWS : (band + 1) * LSH_ROWS]
+            keys.add(_h(f"b|{band}|{','.join(map(str, rows_))}"))
     return sorted(keys)
 
 
