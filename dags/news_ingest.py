@@ -8,8 +8,8 @@ loads the clean articles, links versions of the same article, and moves
 each file to `processed/` or `quarantine/`.
 
 **Tasks.** `claim_inbox` → `process_batch` (one mapped task per batch of
-`NEWS_ARCHIVE_BATCH_SIZE` files, named after its batch) → `link_versions`
-(indexes the new articles for full-text search, then links versions) → `check_archive` (post-load Great Expectations suite on the tables)
+`NEWS_ARCHIVE_BATCH_SIZE` files, named after its batch; it also indexes its articles for
+full-text search and leaves their candidate keys for linking) → `link_versions` (links versions) → `check_archive` (post-load Great Expectations suite on the tables)
 → `finalize` (files moved, run history written, the `news_archive` asset updated).
 
 **Data Docs** of every validation are written to `NEWS_ARCHIVE_DATA_DOCS_DIR`

@@ -4,6 +4,11 @@ Linkers take one advisory lock for the duration of a chunk: two workers linking
 at once run one after the other, so the second sees every key and link the
 first committed (no lost and no duplicate links), and the result does not
 depend on which worker ran first.
+
+The loading tasks leave each new article's candidate keys in archive.link_pending_keys
+(`store_pending_keys`, in parallel across batches); a linker uses them while they match
+the article's body and the method, computes them otherwise, and fingerprints in full only
+the articles that have candidates to verify.
 """
 
 from __future__ import annotations
@@ -126,21 +131,59 @@ class _Fingerprinter:
         self.pool = None
 
     def __call__(self, rows: list[ArticleRow]) -> dict[int, Fingerprint]:
+        return self.submit(rows)()
+
+    def submit(self, rows: list[ArticleRow]):
+        """Start fingerprinting `rows`; returns a function that waits for the result (a dict)."""
         items = [(r.id, r.title, r.body, r.body_hash) for r in rows]
         if self.workers < 2 or len(items) < PARALLEL_MIN:
-            return dict(_fingerprint_rows(items))
+            done = dict(_fingerprint_rows(items))
+            return lambda: done
         if self.pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         size = -(-len(items) // (self.workers * 4))
-        parts = [items[i : i + size] for i in range(0, len(items), size)]
-        return {i: fp for part in self.pool.map(_fingerprint_rows, parts) for i, fp in part}
+        futures = [self.pool.submit(_fingerprint_rows, items[i : i + size]) for i in range(0, len(items), size)]
+        return lambda: {i: fp for future in futures for i, fp in future.result()}
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
+
+
+def store_pending_keys(conn, article_ids: list[int]) -> int:
+    """Fingerprint just-loaded articles and keep their candidate keys for the linker.
+
+    Runs in the loading task (parallel across batches); idempotent (a retry rewrites the
+    same rows). Returns how many articles got keys.
+    """
+    if not article_ids:
+        return 0
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (article_ids,))
+        rows = [(i, body_hash, fingerprint(title, body, body_hash).keys) for i, title, body, body_hash in cur]
+        cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (article_ids,))
+        buf = io.StringIO("".join(f"{i}\t{h}\t{METHOD_VERSION}\t{{{','.join(map(str, keys))}}}\n"
+                                  for i, h, keys in rows))
+        cur.copy_expert("COPY archive.link_pending_keys (article_id, body_hash, method_version, keys) FROM STDIN", buf)
+    return len(rows)
+
+
+def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], fingerprints: _Fingerprinter
+             ) -> tuple[dict[int, list[int]], dict[int, Fingerprint]]:
+    """Candidate keys of the pending articles: stored by the loading task where still valid,
+    else computed here (then the fingerprints come back too, for verification)."""
+    cur.execute(
+        """SELECT article_id, body_hash, keys FROM archive.link_pending_keys
+           WHERE article_id = ANY(%s) AND method_version = %s""",
+        (pending, METHOD_VERSION),
+    )
+    keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
+    fps = fingerprints([rows[i] for i in pending if i not in keys])
+    keys.update((i, fp.keys) for i, fp in fps.items())
+    return keys, fps
 
 
 def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers: int | None = None) -> dict[str, int]:
@@ -173,9 +216,9 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     """
     counts: Counter = Counter()
     rows = _rows(cur, pending)
-    fps: dict[int, Fingerprint] = fingerprints([rows[a] for a in pending])  # candidates' below
+    keys_of, fps = _keys_of(cur, rows, pending, fingerprints)
 
-    all_keys = sorted({k for article_id in pending for k in fps[article_id].keys})
+    all_keys = sorted({k for article_id in pending for k in keys_of[article_id]})
     db_postings: dict[int, list[int]] = {}
     if all_keys:
         cur.execute(
@@ -199,34 +242,45 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     chunk_bodies: dict[str, list[int]] = defaultdict(list)
     candidates: dict[int, list[int]] = {}
     for article_id in pending:
-        article, fp = rows[article_id], fps[article_id]
+        article, keys = rows[article_id], keys_of[article_id]
         score: Counter[int] = Counter()
         for other in db_bodies.get(article.body_hash, []) + chunk_bodies[article.body_hash]:
             score[other] += 1000
-        for key in fp.keys:
+        for key in keys:
             ids = db_postings.get(key, []) + chunk_postings[key]
             if len(ids) <= POSTING_CAP:
                 score.update(ids)
         score.pop(article_id, None)
         candidates[article_id] = [i for i, n in score.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_KEYS]
-        for key in fp.keys:
+        for key in keys:
             chunk_postings[key].append(article_id)
         chunk_bodies[article.body_hash].append(article_id)
-    missing = sorted({i for ids in candidates.values() for i in ids if i not in rows})
+    # Full fingerprints only where there is something to verify: most articles have no candidate.
+    involved = {i for a, ids in candidates.items() if ids for i in (a, *ids)}
+    missing = sorted(i for i in involved if i not in rows)
     if missing:
-        fetched = _rows(cur, missing)
-        rows.update(fetched)
-        fps.update(fingerprints(list(fetched.values())))
+        rows.update(_rows(cur, missing))
+    fingerprinted = fingerprints.submit([rows[i] for i in sorted(involved) if i not in fps])
+
+    # While the workers fingerprint: the chunk's keys join the index (the lock is held, so
+    # nobody sees them before the chunk commits with its links and stories).
+    key_rows = sorted((k, article_id) for article_id in pending for k in keys_of[article_id])
+    cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
+    cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
+    if key_rows:
+        buf = io.StringIO("".join(f"{k}\t{a}\n" for k, a in key_rows))
+        cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN", buf)
+    fps.update(fingerprinted())
 
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
     for article_id in pending:
-        article, fp = rows[article_id], fps[article_id]
+        article = rows[article_id]
         linked_stories: set[int] = set()
         for other_id in candidates[article_id]:
             other = rows[other_id]
-            verdict = verify(fp, fps[other_id])
+            verdict = verify(fps[article_id], fps[other_id])
             if not verdict.linked:
                 continue
             parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
@@ -253,12 +307,6 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
             links, page_size=500, fetch=True,
         )
         counts["links"] += len(inserted)  # (rowcount would be the last page's only)
-    key_rows = [(k, article_id) for article_id in pending for k in fps[article_id].keys]
-    cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
-    if key_rows:
-        key_rows.sort()
-        buf = io.StringIO("".join(f"{k}\t{a}\n" for k, a in key_rows))
-        cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN", buf)
     stories.write(cur, story_of)
     return counts
 

@@ -405,14 +405,22 @@ SEARCH_VECTOR = ("setweight(to_tsvector('english', coalesce(a.title, '')), 'A') 
                  "setweight(to_tsvector('english', coalesce(a.body, '')), 'B')")
 
 
-def index_search(conn) -> int:
-    """Full-text vectors for the articles that have none yet (idempotent); returns how many."""
+def index_search(conn, article_ids: list[int] | None = None) -> int:
+    """Full-text vectors for the articles (all, or `article_ids`) that have none yet; idempotent.
+
+    Returns how many were indexed. The loading task indexes its own articles; the link
+    task calls it without ids to catch any a failed task left out.
+    """
+    only = "AND a.id = ANY(%(ids)s)" if article_ids is not None else ""
+    if article_ids is not None and not article_ids:
+        return 0
     with conn, conn.cursor() as cur:
         cur.execute(
             f"""INSERT INTO archive.article_search (article_id, search)
                 SELECT a.id, {SEARCH_VECTOR} FROM archive.articles a
-                WHERE NOT EXISTS (SELECT 1 FROM archive.article_search s WHERE s.article_id = a.id)
-                ON CONFLICT (article_id) DO NOTHING"""
+                WHERE NOT EXISTS (SELECT 1 FROM archive.article_search s WHERE s.article_id = a.id) {only}
+                ON CONFLICT (article_id) DO NOTHING""",
+            {"ids": article_ids},
         )
         return cur.rowcount
 

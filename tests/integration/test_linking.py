@@ -148,6 +148,39 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
     assert fetch(double, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
 
 
+def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alone(databases, settings,
+                                                                                 labelled_docs):
+    from news_archive import linking
+
+    stored, alone = databases.create(), databases.create()
+    _load_without_linking(stored, settings, labelled_docs)
+    _load_without_linking(alone, settings, labelled_docs)
+    # The loading tasks left search vectors and candidate keys for every article they loaded.
+    articles = fetch(stored, "SELECT count(*) FROM archive.articles")[0][0]
+    assert fetch(stored, "SELECT count(*) FROM archive.article_search") == [(articles,)]
+    rows = fetch(stored, """SELECT a.title, a.body, k.keys, k.method_version FROM archive.articles a
+                            JOIN archive.link_pending_keys k ON k.article_id = a.id AND k.body_hash = a.body_hash""")
+    assert len(rows) == articles
+    assert all(keys == linking.fingerprint(title, body).keys and method == linkstore.METHOD_VERSION
+               for title, body, keys, method in rows)
+    # Stale rows are not trusted: a body that changed since, or another linking method.
+    with storage.connect(stored) as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE archive.link_pending_keys SET body_hash = 'changed since', keys = '{1,2,3}'
+                       WHERE article_id IN (SELECT id FROM archive.articles ORDER BY id DESC LIMIT 20)""")
+        cur.execute("""UPDATE archive.link_pending_keys SET method_version = 'older-method', keys = '{4,5,6}'
+                       WHERE article_id IN (SELECT id FROM archive.articles ORDER BY id LIMIT 20)""")
+    with storage.connect(alone) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM archive.link_pending_keys")  # as if no loading task had left keys
+    for dsn in (stored, alone):
+        conn = storage.connect(dsn)
+        linkstore.link_pending(conn, None, chunk=40)
+        conn.close()
+    assert _link_set(stored) == _link_set(alone) and len(_link_set(alone)) >= 75
+    assert _story_partition(stored) == _story_partition(alone)
+    assert fetch(stored, "SELECT count(*) FROM archive.link_pending_keys") == [(0,)]  # the queue is emptied
+    assert fetch(stored, "SELECT count(*) FROM archive.link_keys WHERE key IN (1, 2, 3, 4, 5, 6)") == [(0,)]
+
+
 def test_relink_recomputes_the_same_links_and_stories_idempotently(dsn, settings, labelled_docs):
     _load_without_linking(dsn, settings, labelled_docs)
     conn = storage.connect(dsn)
