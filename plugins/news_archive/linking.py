@@ -156,7 +156,7 @@ class _StemTable:
     one growing array, so an article's hash matrix is one fancy-indexing read.
     """
 
-    MAX_STEMS = 1_000_000  # then start afresh (about 0.5 GB of rows would be too much)
+    MAX_STEMS = 250_000  # then start afresh: at most ~134 MB of rows (67 x 8 bytes a stem)
 
     def __init__(self) -> None:
         import numpy as np
