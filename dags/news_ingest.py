@@ -12,7 +12,7 @@ each file to `processed/` or `quarantine/`.
 full-text search and leaves their candidate keys for linking) → `link_versions` (links versions) → `check_archive` (post-load Great Expectations suite on the tables)
 → `finalize` (files moved, run history written, the `news_archive` asset updated).
 
-**Data Docs** of every validation are written to `NEWS_ARCHIVE_DATA_DOCS_DIR`
+**Data Docs** of every validation are rendered by `check_archive` into `NEWS_ARCHIVE_DATA_DOCS_DIR`
 (default `data/data_docs`, next to the inbox); in this UI: **Browse → Data Docs (news-archive)**.
 Archive totals, recent runs, quarantine reasons and recent version links:
 **Browse → Archive overview (news-archive)**.

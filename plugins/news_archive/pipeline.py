@@ -195,7 +195,9 @@ def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
     from news_archive import quality
 
     t = time.perf_counter()
-    results = quality.validate_archive(params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir)
+    results = quality.validate_archive(  # also renders the Data Docs of the run's batches
+        params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
+        docs_pre_load_checks=quality.pre_load_checks(settings.min_body_words))
     storage.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
     failed = [r for r in results if not r["success"]]
     stats = {"seconds": {"post_load_check": round(time.perf_counter() - t, 4)}}

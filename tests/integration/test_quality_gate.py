@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
 import pytest
 
 from news_archive import pipeline, quality
@@ -123,3 +126,44 @@ def test_post_load_suite_fails_on_an_orphaned_version_link(conn, dsn, settings):
     assert len(rows) == 3 and len(failed) == 1
     assert failed[0][2] == 1 and failed[0][3][0]["child_article_id"] == 424242
     assert (settings.data_docs_dir / "index.html").exists()
+
+
+def _check_step(dsn, settings, run_id: str) -> dict:
+    from news_archive import storage
+
+    conn = storage.connect(dsn)
+    try:
+        return pipeline.check_step(conn, storage.dsn_params(dsn), settings, run_id)
+    finally:
+        conn.close()
+
+
+def test_batch_results_are_rendered_into_data_docs_once_per_run(conn, dsn, settings):
+    """Batches save their GX results; the run's check task renders every page at once."""
+    from tests.conftest import put_samples
+
+    put_samples(settings.inbox)
+    for i in range(3):
+        (settings.inbox / f"extra-{i}.txt").write_bytes(_doc(f"Extra article number {i}"))
+    import dataclasses
+
+    settings = dataclasses.replace(settings, batch_size=2)
+    batches = pipeline.claim_step(conn, settings, "docs")
+    for batch in batches:
+        pipeline.process_batch(conn, settings, "docs", batch)
+    docs = settings.data_docs_dir
+    pending = docs / quality.PENDING_DOCS
+    assert len(list(pending.glob("*.json"))) == len(batches) == 3
+    assert not list(docs.glob("validations/**/*.html"))  # nothing rendered per batch
+
+    pipeline.link_step(conn, "docs")
+    # In a fresh process, as Airflow runs each task: GX has no context yet there.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_check_step, dsn, settings, "docs").result() == {"checks": 3, "failed": 0}
+    pages = {p.relative_to(docs).parts[1:3] for p in docs.glob("validations/**/*.html")}
+    assert pages == {("articles_pre_load", f"docs_batch-000{i}") for i in (1, 2, 3)} | {
+        ("archive_post_load_articles", "docs_post_load"), ("archive_post_load_version_links", "docs_post_load")}
+    assert (docs / "expectations" / "articles_pre_load.html").exists()
+    index = (docs / "index.html").read_text()
+    assert "docs_batch-0003" in index and "docs_post_load" in index
+    assert not list(pending.glob("*.json"))
