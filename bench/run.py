@@ -183,6 +183,19 @@ def raw_copy(dsn: str) -> tuple[int, float, int]:
     return len(rows), seconds, size
 
 
+def reference_loop_seconds() -> float:
+    """A fixed pure-Python loop: how fast this machine runs Python right now.
+
+    Shared VMs vary (the same code measured 1.0 s and 2.4 s here within an hour); print
+    it beside the figures so that runs on different days can be compared.
+    """
+    t = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - t
+
+
 def report(n: int, size: int, r: dict) -> None:
     mb = size / 1e6
     print(f"{r['batches']} mapped process_batch tasks, {r['parallel']} at a time (as the DAG runs them): "
@@ -205,6 +218,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--no-scaling", action="store_true", help="skip the 2N run")
     args = ap.parse_args()
+    before = reference_loop_seconds()
     source, docs = build_corpus(args.n)
     size = sum(len(c) for _, c in docs)
     print(f"corpus: {args.n:,} raw dumps, {size / 1e6:.1f} MB ({source}; BBC from {BBC.parent})")
@@ -232,6 +246,8 @@ def main() -> int:
         print(f"2N = {2 * args.n:,} docs: end to end {r2['total']:.1f} s ({2 * args.n / r2['total']:,.0f} docs/s)")
         scaling = r2["total"] / r["total"]
         checks.append((f"scaling time(2N)/time(N) = {scaling:.2f} <= 2.2", scaling <= GOALS["scaling"]))
+    print(f"machine speed, reference loop of 10M Python additions: {before:.2f} s before, "
+          f"{reference_loop_seconds():.2f} s after (lower is faster)")
     for label, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}")
     return 0 if all(ok for _, ok in checks) else 1

@@ -71,9 +71,15 @@ def stem(word: str) -> str:
     return word
 
 
+_SALTS: dict[int, bytes] = {}
+
+
 def _h(text: str, seed: int = 0) -> int:
-    digest = hashlib.blake2b(text.encode(), digest_size=8, salt=struct.pack("<Q", seed)).digest()
-    return struct.unpack("<q", digest)[0]
+    """A signed 64-bit blake2b of `text`, salted with `seed`."""
+    salt = _SALTS.get(seed)
+    if salt is None:
+        salt = _SALTS[seed] = struct.pack("<Q", seed)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8, salt=salt).digest(), "little", signed=True)
 
 
 @dataclass
@@ -127,7 +133,8 @@ def _sentence(text: str) -> Sentence:
     return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers))
 
 
-def fingerprint(title: str, body: str, body_hash: str = "") -> Fingerprint:
+def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True) -> Fingerprint:
+    """What linking compares; `keys=False` skips the candidate keys (verification needs none)."""
     sentences = [s for s in (_sentence(t) for t in split_sentences(body)) if len(s.stems) >= 3]
     title_s = _sentence(title)
     fp = Fingerprint(
@@ -139,7 +146,8 @@ def fingerprint(title: str, body: str, body_hash: str = "") -> Fingerprint:
         words=len(body.split()),
         body_hash=body_hash,
     )
-    fp.keys = candidate_keys(fp)
+    if keys:
+        fp.keys = candidate_keys(fp)
     return fp
 
 

@@ -119,8 +119,8 @@ def link_workers() -> int:
     return max(1, int(value)) if value else min(2, os.cpu_count() or 1)
 
 
-def _fingerprint_rows(items: list[tuple[int, str, str, str]]) -> list[tuple[int, Fingerprint]]:
-    return [(i, fingerprint(title, body, body_hash)) for i, title, body, body_hash in items]
+def _fingerprint_rows(items: list[tuple[int, str, str, str]], keys: bool = True) -> list[tuple[int, Fingerprint]]:
+    return [(i, fingerprint(title, body, body_hash, keys=keys)) for i, title, body, body_hash in items]
 
 
 class _Fingerprinter:
@@ -130,14 +130,14 @@ class _Fingerprinter:
         self.workers = workers
         self.pool = None
 
-    def __call__(self, rows: list[ArticleRow]) -> dict[int, Fingerprint]:
-        return self.submit(rows)()
+    def __call__(self, rows: list[ArticleRow], keys: bool = True) -> dict[int, Fingerprint]:
+        return self.submit(rows, keys)()
 
-    def submit(self, rows: list[ArticleRow]):
+    def submit(self, rows: list[ArticleRow], keys: bool = True):
         """Start fingerprinting `rows`; returns a function that waits for the result (a dict)."""
         items = [(r.id, r.title, r.body, r.body_hash) for r in rows]
         if self.workers < 2 or len(items) < PARALLEL_MIN:
-            done = dict(_fingerprint_rows(items))
+            done = dict(_fingerprint_rows(items, keys))
             return lambda: done
         if self.pool is None:
             import multiprocessing
@@ -145,7 +145,7 @@ class _Fingerprinter:
 
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         size = -(-len(items) // (self.workers * 4))
-        futures = [self.pool.submit(_fingerprint_rows, items[i : i + size]) for i in range(0, len(items), size)]
+        futures = [self.pool.submit(_fingerprint_rows, items[i : i + size], keys) for i in range(0, len(items), size)]
         return lambda: {i: fp for future in futures for i, fp in future.result()}
 
     def close(self) -> None:
@@ -260,7 +260,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     missing = sorted(i for i in involved if i not in rows)
     if missing:
         rows.update(_rows(cur, missing))
-    fingerprinted = fingerprints.submit([rows[i] for i in sorted(involved) if i not in fps])
+    fingerprinted = fingerprints.submit([rows[i] for i in sorted(involved) if i not in fps], keys=False)
 
     # While the workers fingerprint: the chunk's keys join the index (the lock is held, so
     # nobody sees them before the chunk commits with its links and stories).
