@@ -174,20 +174,18 @@ def raw_copy(dsn: str) -> tuple[int, float, int, float]:
                   for v in row]
         buf.write(",".join(map(storage._csv_field, values)) + "\n")
     size = buf.tell()
-    t = time.perf_counter()
-    buf.seek(0)
-    with conn, conn.cursor() as cur:
-        cur.copy_expert(f"COPY bench_copy ({', '.join(storage.ARTICLE_COLUMNS)}) FROM STDIN "
-                        "WITH (FORMAT csv)", buf)
-    seconds = time.perf_counter() - t
+
+    def timed_copy(table: str) -> float:
+        buf.seek(0)
+        t = time.perf_counter()
+        with conn, conn.cursor() as cur:
+            cur.copy_expert(f"COPY {table} ({', '.join(storage.ARTICLE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buf)
+        return time.perf_counter() - t
+
+    seconds = timed_copy("bench_copy")
     with conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE bench_indexed (LIKE archive.articles INCLUDING ALL)")
-    t = time.perf_counter()
-    buf.seek(0)
-    with conn, conn.cursor() as cur:
-        cur.copy_expert(f"COPY bench_indexed ({', '.join(storage.ARTICLE_COLUMNS)}) FROM STDIN "
-                        "WITH (FORMAT csv)", buf)
-    indexed_seconds = time.perf_counter() - t
+    indexed_seconds = timed_copy("bench_indexed")
     conn.close()
     return len(rows), seconds, size, indexed_seconds
 

@@ -209,13 +209,17 @@ def candidate_keys(fp: Fingerprint) -> list[int]:
     global _STEMS
     if _STEMS is None:
         _STEMS = _StemTable()
+    if not fp.stems:  # (the sentences' stems are part of fp.stems)
+        return []
     np = _STEMS.np
+    stems = list(fp.stems)
+    row_of = dict(zip(stems, _STEMS.lookup(stems), strict=True))  # one lookup: it may grow the table
+    table = _STEMS.rows
     keys: set[int] = set()
     sentences = [sorted(s.stems) for s in fp.sentences if len(s.stems) >= 4]
     if sentences:
         flat = [w for stems in sentences for w in stems]
-        at = _STEMS.lookup(flat)  # first: it may grow the table
-        rows = _STEMS.rows[at, :N_SENTENCE_SEEDS]
+        rows = table[[row_of[w] for w in flat], :N_SENTENCE_SEEDS]
         sizes = np.array([len(stems) for stems in sentences])
         sentence_of = np.repeat(np.arange(len(sentences)), sizes)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
@@ -225,12 +229,10 @@ def candidate_keys(fp: Fingerprint) -> list[int]:
             for a, b in zip(first, second, strict=True):
                 pair = sorted((flat[a], flat[b]))
                 keys.add(_h(f"s|{pair[0]}|{pair[1]}", seed))
-    if fp.stems:
-        at = _STEMS.lookup(list(fp.stems))
-        lsh = _STEMS.rows[at, N_SENTENCE_SEEDS:].min(axis=0).tolist()
-        for band in range(LSH_BANDS):
-            rows_ = lsh[band * LSH_ROWS : (band + 1) * LSH_ROWS]
-            keys.add(_h(f"b|{band}|{','.join(map(str, rows_))}"))
+    lsh = table[list(row_of.values()), N_SENTENCE_SEEDS:].min(axis=0).tolist()
+    for band in range(LSH_BANDS):
+        band_rows = lsh[band * LSH_ROWS : (band + 1) * LSH_ROWS]
+        keys.add(_h(f"b|{band}|{','.join(map(str, band_rows))}"))
     return sorted(keys)
 
 

@@ -197,8 +197,8 @@ def keep_for_docs(context, docs_dir) -> None:
         tmp.replace(path)  # a reader never sees half a file
 
 
-def build_docs(context, docs_dir, suites=()) -> int:
-    """Render the context's results, the saved ones and `suites` into Data Docs; returns pages added."""
+def build_docs(context, docs_dir, suites=()) -> None:
+    """Render the context's results, the saved ones and `suites` into Data Docs."""
     import json
     from pathlib import Path
 
@@ -219,7 +219,6 @@ def build_docs(context, docs_dir, suites=()) -> int:
     context.build_data_docs(site_names=[DOCS_SITE])
     for path in saved:
         path.unlink(missing_ok=True)
-    return len(store.list_keys())
 
 
 def _run_checkpoint(context, name: str, batch_definition, suite, batch_parameters, run_name: str, result_format):

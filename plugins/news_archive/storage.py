@@ -411,9 +411,9 @@ def index_search(conn, article_ids: list[int] | None = None) -> int:
     Returns how many were indexed. The loading task indexes its own articles; the link
     task calls it without ids to catch any a failed task left out.
     """
-    only = "AND a.id = ANY(%(ids)s)" if article_ids is not None else ""
     if article_ids is not None and not article_ids:
         return 0
+    only = "AND a.id = ANY(%(ids)s)" if article_ids is not None else ""
     with conn, conn.cursor() as cur:
         cur.execute(
             f"""INSERT INTO archive.article_search (article_id, search)
