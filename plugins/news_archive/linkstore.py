@@ -233,7 +233,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
         db_postings = dict(cur.fetchall())
     cur.execute(
         """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
-           WHERE body_hash = ANY(%s) AND linked_at IS NOT NULL GROUP BY body_hash""",
+           WHERE body_hash = ANY(%s::bpchar[]) AND linked_at IS NOT NULL GROUP BY body_hash""",
         (sorted({rows[a].body_hash for a in pending}),),
     )
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())

@@ -222,7 +222,8 @@ def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
     outcome_of: dict[Path, str] = {}
     if by_sha:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (list(by_sha),))
+            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s::bpchar[])",
+                        (list(by_sha),))
             ids = dict(cur.fetchall())
         outcomes = storage.outcomes(conn, ids.values())
         for sha, paths in by_sha.items():

@@ -211,7 +211,7 @@ def _archive_chunk(conn, run_id: str, items: list[tuple]) -> list[Archived]:
         ids = dict(new_ids)
         known = [sha for sha in first if sha not in new_ids]  # archived before: read their ids
         if known:
-            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s)", (known,))
+            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s::bpchar[])", (known,))
             ids.update(cur.fetchall())
         out: list[Archived] = []
         deliveries = []
@@ -347,8 +347,9 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
         waited = time.perf_counter() - waited
         hashes = sorted({r[hash_col] for r in rows})
-        cur.execute("SELECT content_hash, id, raw_document_id FROM archive.articles WHERE content_hash = ANY(%s)",
-                    (hashes,))
+        # (::bpchar[]: a text[] parameter would compare content_hash::text and scan the table)
+        cur.execute("SELECT content_hash, id, raw_document_id FROM archive.articles "
+                    "WHERE content_hash = ANY(%s::bpchar[])", (hashes,))
         existing = {h: (aid, raw) for h, aid, raw in cur.fetchall()}
         fresh: list[tuple] = []
         first_of: dict[str, int] = {}  # content hash -> raw id of its first copy in this batch
@@ -363,15 +364,16 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
             else:
                 first_of[content_hash] = raw_id
                 fresh.append(row)
-        # Straight into the table: no staging copy, no INSERT ... SELECT (bench/run.py: ~2x).
-        _copy_rows(cur, "archive.articles", ARTICLE_COLUMNS, fresh)
         inserted: list[int] = []
         if fresh:
-            cur.execute("SELECT id, content_hash FROM archive.articles WHERE content_hash = ANY(%s) ORDER BY id",
-                        (list(first_of),))
-            new_ids = {h: aid for aid, h in cur.fetchall()}
-            inserted = [new_ids[h] for h in first_of]
-            existing.update({h: (aid, first_of[h]) for h, aid in new_ids.items()})
+            # Ids drawn up front (in raw document order) and written by the COPY, so nothing
+            # has to be read back; straight into the table: no staging copy, no INSERT ... SELECT.
+            cur.execute("SELECT nextval(pg_get_serial_sequence('archive.articles', 'id')) AS id "
+                        "FROM generate_series(1, %s) ORDER BY id", (len(fresh),))
+            inserted = [r[0] for r in cur.fetchall()]
+            _copy_rows(cur, "archive.articles", ("id", *ARTICLE_COLUMNS),
+                       ((aid, *row) for aid, row in zip(inserted, fresh, strict=True)))
+            existing.update({row[hash_col]: (aid, row[raw_col]) for aid, row in zip(inserted, fresh, strict=True)})
         duplicates: list[int] = []
         if duplicate_of:
             result = psycopg2.extras.execute_values(
