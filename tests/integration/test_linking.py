@@ -179,6 +179,14 @@ def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alo
     assert _story_partition(stored) == _story_partition(alone)
     assert fetch(stored, "SELECT count(*) FROM archive.link_pending_keys") == [(0,)]  # the queue is emptied
     assert fetch(stored, "SELECT count(*) FROM archive.link_keys WHERE key IN (1, 2, 3, 4, 5, 6)") == [(0,)]
+    # The key index holds exactly each article's own candidate keys.
+    index: dict[int, set[int]] = {}
+    for article_id, key in fetch(stored, "SELECT article_id, key FROM archive.link_keys"):
+        index.setdefault(article_id, set()).add(key)
+    own = {i: set(linking.fingerprint(title, body).keys)
+           for i, title, body in fetch(stored, "SELECT id, title, body FROM archive.articles")}
+    assert index == {i: keys for i, keys in own.items() if keys}
+    assert fetch(stored, "SELECT count(*) FROM archive.link_keys") == [(sum(map(len, own.values())),)]
 
 
 def test_relink_recomputes_the_same_links_and_stories_idempotently(dsn, settings, labelled_docs):
