@@ -11,9 +11,11 @@ GX is imported inside the functions: DAG files must not pay for it at parse time
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -125,6 +127,20 @@ def _quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+# GX keeps the current context in a process-wide global (checkpoints check their resources'
+# freshness against it): two threads validating at once in one process (two runs of
+# `run_once` in threads) see each other's context and fail at random. One at a time per process.
+_GX_LOCK = threading.RLock()
+
+
+def _one_at_a_time(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _GX_LOCK:
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -234,6 +250,7 @@ def _run_checkpoint(context, name: str, batch_definition, suite, batch_parameter
     return next(iter(run.run_results.values()))
 
 
+@_one_at_a_time
 def validate_frame(frame, checks: Sequence[Check], *, sample_size: int = 20, docs_dir=None,
                    run_name: str = "adhoc") -> ValidationOutcome:
     """Run the suite on one batch; never raises on bad rows, only reports them.
@@ -352,6 +369,7 @@ def post_load_checks() -> list[tuple[str, Check]]:
     ]
 
 
+@_one_at_a_time
 def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sample_size: int = 20,
                      docs_pre_load_checks: Sequence[Check] = ()) -> list[dict]:
     """Run the post-load suite on the Postgres tables; returns one result per expectation.
