@@ -31,6 +31,11 @@ MAX_CANDIDATES = 40
 MIN_SHARED_KEYS = 2
 
 
+# Linked articles by exact body (bpchar[]: see storage.CONTENT_HASH_LOOKUP).
+BODY_HASH_LOOKUP = """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
+                      WHERE body_hash = ANY(%s::bpchar[]) AND linked_at IS NOT NULL GROUP BY body_hash"""
+
+
 @dataclass
 class ArticleRow:
     id: int
@@ -260,11 +265,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
             (all_keys, POSTING_CAP + 1),
         )
         db_postings = dict(cur.fetchall())
-    cur.execute(
-        """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
-           WHERE body_hash = ANY(%s::bpchar[]) AND linked_at IS NOT NULL GROUP BY body_hash""",
-        (sorted({rows[a].body_hash for a in pending}),),
-    )
+    cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
 
     # Candidates, in order: the archive's postings plus the chunk's own earlier articles.

@@ -29,6 +29,13 @@ LOAD_LOCK = 7_246_003  # one batch inserting articles at a time (see load_batch)
 MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
 
 
+# Lookups by hash. The hashes are char(64): a text[] parameter would compare column::text,
+# which no index serves (a scan of the whole table per batch); hence the ::bpchar[].
+SHA256_LOOKUP = "SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s::bpchar[])"
+CONTENT_HASH_LOOKUP = ("SELECT content_hash, id, raw_document_id FROM archive.articles "
+                       "WHERE content_hash = ANY(%s::bpchar[])")
+
+
 def connect(dsn: str) -> psycopg2.extensions.connection:
     return psycopg2.connect(dsn, application_name="news_archive")
 
@@ -211,7 +218,7 @@ def _archive_chunk(conn, run_id: str, items: list[tuple]) -> list[Archived]:
         ids = dict(new_ids)
         known = [sha for sha in first if sha not in new_ids]  # archived before: read their ids
         if known:
-            cur.execute("SELECT sha256, id FROM archive.raw_documents WHERE sha256 = ANY(%s::bpchar[])", (known,))
+            cur.execute(SHA256_LOOKUP, (known,))
             ids.update(cur.fetchall())
         out: list[Archived] = []
         deliveries = []
@@ -347,9 +354,7 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
         waited = time.perf_counter() - waited
         hashes = sorted({r[hash_col] for r in rows})
-        # (::bpchar[]: a text[] parameter would compare content_hash::text and scan the table)
-        cur.execute("SELECT content_hash, id, raw_document_id FROM archive.articles "
-                    "WHERE content_hash = ANY(%s::bpchar[])", (hashes,))
+        cur.execute(CONTENT_HASH_LOOKUP, (hashes,))
         existing = {h: (aid, raw) for h, aid, raw in cur.fetchall()}
         fresh: list[tuple] = []
         first_of: dict[str, int] = {}  # content hash -> raw id of its first copy in this batch

@@ -95,3 +95,31 @@ def test_symlinks_are_refused_without_being_read(conn, dsn, settings, tmp_path):
     titles = [t for (t,) in fetch(dsn, "SELECT title FROM archive.articles")]
     assert "Secret title" not in titles
     assert secret.exists()
+
+
+def test_a_run_is_split_into_even_batches_of_at_most_batch_size(conn, settings):
+    import dataclasses
+
+    for i in range(26):
+        (settings.inbox / f"f{i:02}.txt").write_text(f"file {i}")
+    batches = pipeline.claim_step(conn, dataclasses.replace(settings, batch_size=25), "even")
+    assert [len(b["files"]) for b in batches] == [13, 13]  # not 25 + 1
+    assert sorted(f for b in batches for f in b["files"]) == [f"f{i:02}.txt" for i in range(26)]
+    assert [b["key"] for b in batches] == ["batch-0001", "batch-0002"]
+
+
+def test_hash_lookups_can_use_their_indexes(conn):
+    """A text[] parameter against a char(64) column compares column::text: no index, a scan
+    of the whole table per batch. The lookups cast their arrays to bpchar[]."""
+    from news_archive import linkstore
+
+    lookups = [(storage.CONTENT_HASH_LOOKUP, "articles_content_hash_key"),
+               (storage.SHA256_LOOKUP, "raw_documents_sha256_key"),
+               (linkstore.BODY_HASH_LOOKUP, "articles_body_hash_idx")]
+    with conn, conn.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # near-empty tables: show what the planner could use
+        for sql, index in lookups:
+            for query, usable in ((sql, True), (sql.replace("%s::bpchar[]", "%s"), False)):  # the old form
+                cur.execute("EXPLAIN " + query, (["0" * 64, "f" * 64],))
+                plan = "\n".join(r[0] for r in cur.fetchall())
+                assert (index in plan and "Index Cond" in plan) == usable, plan
