@@ -225,3 +225,49 @@ def test_aligned_diff_shows_kept_changed_added_and_removed_sentences(conn, dsn, 
     assert steps[5]["child"].startswith("A legal challenge")
     assert summary == {"kept": 3, "changed": 1, "added": 1, "removed": 1, "parent_sentences": 5,
                        "child_sentences": 5}
+
+
+def test_an_article_unlinked_behind_the_linker_is_still_linked_in_the_same_call(databases, settings,
+                                                                                labelled_docs, monkeypatch):
+    """Chunks are read in id order after the last one; before stopping, the linker looks from
+    the start once more, so an article unlinked meanwhile (a reparse) is not left behind."""
+    dsn = databases.create()
+    _load_without_linking(dsn, settings, labelled_docs)
+    first_id = fetch(dsn, "SELECT min(id) FROM archive.articles")[0][0]
+    real_chunk, chunks = linkstore._link_chunk, []
+
+    def chunk_then_unlink_the_first(cur, pending, *args):
+        done = real_chunk(cur, pending, *args)
+        chunks.append(pending)
+        if len(chunks) == 2:  # the first article was linked by chunk 1; now it is pending again
+            cur.execute("UPDATE archive.articles SET linked_at = NULL WHERE id = %s", (first_id,))
+            cur.execute("DELETE FROM archive.link_keys WHERE article_id = %s", (first_id,))
+        return done
+
+    monkeypatch.setattr(linkstore, "_link_chunk", chunk_then_unlink_the_first)
+    conn = storage.connect(dsn)
+    linkstore.link_pending(conn, None, chunk=40)
+    conn.close()
+    assert chunks[0][0] == first_id and chunks[-1] == [first_id]
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
+
+
+def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_budget():
+    from news_archive import linking
+
+    body = " ".join(f"Sentence {i} tells how the harbour council of Westbury met on day {i}." for i in range(30))
+    rows = [linkstore.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None, None) for i in range(30)]
+    fingerprints = linkstore._Fingerprinter(1, cache_bytes=10**9)
+    first = fingerprints(rows, keys=False)
+    assert len(fingerprints.cache) == 30
+    again = fingerprints(rows, keys=False)  # all from the cache
+    fresh = {r.id: linking.fingerprint(r.title, r.body, r.body_hash, keys=False) for r in rows}
+    assert again == first == fresh
+    changed = linkstore.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None, None)
+    assert fingerprints([changed], keys=False)[0] == linking.fingerprint("Another title", rows[0].body, "h0",
+                                                                        keys=False)
+    assert fingerprints(rows[:1], keys=True)[0].keys  # keys are never served from a verification-only entry
+    small = linkstore._Fingerprinter(1, cache_bytes=3 * max(map(len, fingerprints.cache.values())))
+    small(rows, keys=False)
+    assert 0 < len(small.cache) <= 3 and small.cached_bytes <= small.cache_bytes
+    assert list(small.cache)[-1][0] == 29  # the most recent are kept
