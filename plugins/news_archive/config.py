@@ -40,7 +40,7 @@ class Settings:
     claimed_dir: Path
     processed_dir: Path
     quarantine_dir: Path
-    batch_size: int = 2500
+    batch_size: int = 5000
     max_bytes: int = 5 * 1024 * 1024
     min_body_words: int = 50
     quarantine_threshold: float = 0.20
@@ -57,7 +57,7 @@ class Settings:
             claimed_dir=_env_path("NEWS_ARCHIVE_CLAIMED_DIR", base / "claimed"),
             processed_dir=_env_path("NEWS_ARCHIVE_PROCESSED_DIR", base / "processed"),
             quarantine_dir=_env_path("NEWS_ARCHIVE_QUARANTINE_DIR", base / "quarantine"),
-            batch_size=_env_int("NEWS_ARCHIVE_BATCH_SIZE", 2500),
+            batch_size=_env_int("NEWS_ARCHIVE_BATCH_SIZE", 5000),
             max_bytes=_env_int("NEWS_ARCHIVE_MAX_BYTES", 5 * 1024 * 1024),
             min_body_words=_env_int("NEWS_ARCHIVE_MIN_BODY_WORDS", 50),
             quarantine_threshold=_env_float("NEWS_ARCHIVE_QUARANTINE_THRESHOLD", 0.20),
