@@ -156,16 +156,16 @@ class _Fingerprinter:
         keys=False (verification only) may be served from the cache; keys=True is computed.
         """
         done: dict[int, Fingerprint] = {}
-        todo: list[ArticleRow] = []
+        key_of: dict[int, tuple] = {}  # the rows to fingerprint, by id -> their cache key
         for r in rows:
-            blob = None if keys else self.cache.get((r.id, r.body_hash, r.title))
+            key = (r.id, r.body_hash, r.title)
+            blob = None if keys else self.cache.get(key)
             if blob is None:
-                todo.append(r)
+                key_of[r.id] = key
             else:
-                self.cache.move_to_end((r.id, r.body_hash, r.title))
+                self.cache.move_to_end(key)
                 done[r.id] = pickle.loads(blob)
-        key_of = {r.id: (r.id, r.body_hash, r.title) for r in todo}
-        items = [(r.id, r.title, r.body, r.body_hash) for r in todo]
+        items = [(r.id, r.title, r.body, r.body_hash) for r in rows if r.id in key_of]
         if self.workers < 2 or len(items) < PARALLEL_MIN:
             made = self._keep(key_of, _fingerprint_rows(items, keys))
             return lambda: done | made
@@ -312,8 +312,8 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
 
     # Candidates, in order: the archive's postings plus the chunk's own earlier articles.
-    # (Most keys have no posting anywhere: plain lookups, nothing built for them.)
-    chunk_postings: dict[int, list[int]] = {}
+    # (Most keys have no posting anywhere: .get, so looking one up builds nothing.)
+    chunk_postings: dict[int, list[int]] = defaultdict(list)
     chunk_bodies: dict[str, list[int]] = defaultdict(list)
     candidates: dict[int, list[int]] = {}
     for article_id in pending:
@@ -331,11 +331,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
         score.pop(article_id, None)
         candidates[article_id] = [i for i, n in score.most_common(MAX_CANDIDATES) if n >= MIN_SHARED_KEYS]
         for key in keys:
-            own = chunk_postings.get(key)
-            if own is None:
-                chunk_postings[key] = [article_id]
-            else:
-                own.append(article_id)
+            chunk_postings[key].append(article_id)
         chunk_bodies[article.body_hash].append(article_id)
     # Full fingerprints only where there is something to verify: most articles have no candidate.
     involved = {i for a, ids in candidates.items() if ids for i in (a, *ids)}
