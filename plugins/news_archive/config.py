@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +28,14 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
+def _env_date(name: str, default: str) -> date:
+    value = os.environ.get(name) or default
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name}={value!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
@@ -42,7 +51,9 @@ class Settings:
     quarantine_dir: Path
     batch_size: int = 5000
     max_bytes: int = 5 * 1024 * 1024
-    min_body_words: int = 50
+    min_body_words: int = 15  # a shorter body is no article (quarantined: body_too_short)
+    short_body_words: int = 50  # a shorter body loads with a short_body warning (wire briefs)
+    min_date: date = date(1800, 1, 1)  # earliest plausible published date (archives go back far)
     quarantine_threshold: float = 0.20
     claim_ttl_seconds: int = 3600
     max_files_per_run: int = 20000
@@ -59,7 +70,9 @@ class Settings:
             quarantine_dir=_env_path("NEWS_ARCHIVE_QUARANTINE_DIR", base / "quarantine"),
             batch_size=_env_int("NEWS_ARCHIVE_BATCH_SIZE", 5000),
             max_bytes=_env_int("NEWS_ARCHIVE_MAX_BYTES", 5 * 1024 * 1024),
-            min_body_words=_env_int("NEWS_ARCHIVE_MIN_BODY_WORDS", 50),
+            min_body_words=_env_int("NEWS_ARCHIVE_MIN_BODY_WORDS", 15),
+            short_body_words=_env_int("NEWS_ARCHIVE_SHORT_BODY_WORDS", 50),
+            min_date=_env_date("NEWS_ARCHIVE_MIN_DATE", "1800-01-01"),
             quarantine_threshold=_env_float("NEWS_ARCHIVE_QUARANTINE_THRESHOLD", 0.20),
             claim_ttl_seconds=_env_int("NEWS_ARCHIVE_CLAIM_TTL_SECONDS", 3600),
             max_files_per_run=_env_int("NEWS_ARCHIVE_MAX_FILES_PER_RUN", 20000),

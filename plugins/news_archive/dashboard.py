@@ -1,5 +1,5 @@
 """The operators' page in the Airflow UI: archive totals, recent runs, quarantine
-reasons and recent version links, read from the analytics views.
+reasons, recent version links and every recent file's fate, read from the analytics views.
 
 Served by the api-server through the plugin in plugins/news_archive_plugin.py at
 /news-archive/dashboard/ (and linked from the Browse menu), to signed-in users only. Everything that comes from
@@ -50,6 +50,15 @@ TEMPLATE = """<!doctype html>
 {% else %}<tr><td colspan="11">No runs yet.</td></tr>{% endfor %}
 </tbody></table>
 
+<h2>Recent files</h2>
+<table id="files"><thead><tr><th>file</th><th>run</th><th>delivered</th><th>outcome</th><th class="num">article</th>
+<th>same as</th><th>reason</th></tr></thead><tbody>
+{% for f in files %}<tr><td>{{ f.file_name }}</td><td>{{ f.run_id }}</td><td>{{ f.delivered }}</td>
+<td class="outcome">{{ f.outcome }}</td><td class="num">{{ f.article_id or "" }}</td><td>{{ f.same_as_file or "" }}</td>
+<td>{{ f.reason or "" }}</td></tr>
+{% else %}<tr><td colspan="7">No files yet.</td></tr>{% endfor %}
+</tbody></table>
+
 <h2>Quarantine reasons</h2>
 <table id="quarantine"><thead><tr><th>reason</th><th class="num">documents</th><th>latest file</th><th>latest message</th>
 <th>last seen</th></tr></thead><tbody>
@@ -79,6 +88,7 @@ class Overview:
     runs: list[dict] = field(default_factory=list)
     quarantine: list[dict] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
     error: str | None = None
 
 
@@ -87,7 +97,7 @@ def _dicts(cur) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def read_overview(conn, *, runs: int = 15, links: int = 20) -> Overview:
+def read_overview(conn, *, runs: int = 15, links: int = 20, files: int = 30) -> Overview:
     """Everything the page shows, from the analytics views (read-only)."""
     with conn.cursor() as cur:
         cur.execute(
@@ -126,8 +136,15 @@ def read_overview(conn, *, runs: int = 15, links: int = 20) -> Overview:
             (links,),
         )
         recent_links = _dicts(cur)
+        cur.execute(
+            """SELECT file_name, run_id, to_char(delivered_at, 'YYYY-MM-DD HH24:MI:SS') AS delivered, outcome,
+                      article_id, same_as_file, array_to_string(reason_codes, ', ') AS reason
+               FROM analytics.files ORDER BY delivered_at DESC, file_name LIMIT %s""",
+            (files,),
+        )
+        recent_files = _dicts(cur)
     conn.rollback()
-    return Overview(totals, recent_runs, reasons, recent_links)
+    return Overview(totals, recent_runs, reasons, recent_links, recent_files)
 
 
 def render(overview: Overview) -> str:

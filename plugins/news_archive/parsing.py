@@ -18,7 +18,7 @@ from news_archive.dates import parse_date, split_leading_date
 
 # Bump when a change of this module changes what it outputs for some input; the
 # boilerplate rule list carries its own version, appended to this one.
-PARSER_CODE_VERSION = "1.0"
+PARSER_CODE_VERSION = "1.1"
 
 KNOWN_KEYS = ("date", "title", "source", "url", "author", "language")
 REASONS = {
@@ -40,7 +40,25 @@ _BARE_HEADER = re.compile(r"^\s*(date|title|source|url|author|language)\s+(\S.*?
 _URL = re.compile(r"^https?://\S+$", re.I)
 _LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$", re.I)
 _HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|article|main|h1|title|p|div)\b[^>]*>", re.I)
-_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# HTML elements (HTML 4, HTML5 and the obsolete ones old pages still carry). A tag of one of
+# these is markup wherever it appears; angle-bracketed text that names no element (wire
+# tickers <SJG> <IBM.N>, addresses <jane@example.com>, quotes <<) is text.
+HTML_ELEMENTS = frozenset("""
+    a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink
+    blockquote body br button canvas caption center cite code col colgroup data datalist dd del details
+    dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3
+    h4 h5 h6 head header hgroup hr html i iframe img input ins isindex kbd keygen label legend li link
+    listing main map mark marquee math menu menuitem meta meter nav nobr noembed noframes noscript object
+    ol optgroup option output p param picture plaintext pre progress q rb rp rt rtc ruby s samp script
+    search section select slot small source spacer span strike strong style sub summary sup svg table
+    tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp
+""".split())
+# One known element's opening or closing tag (attributes allowed), or an HTML comment.
+HTML_MARKUP_REGEX = (
+    r"(?i)<\s*/?\s*(?:" + "|".join(sorted(HTML_ELEMENTS, key=lambda e: (-len(e), e)))
+    + r")(?:\s[^<>]*)?/?\s*>|<!--"
+)
+_HTML_TAG = re.compile(HTML_MARKUP_REGEX)
 _SPACES = re.compile(r"[^\S\n]+")
 # UTF-8 read as cp1252/latin-1 leaves a lead byte (Â..ô) before a continuation
 # byte's cp1252 character; only text with that shape is handed to ftfy.
@@ -70,6 +88,7 @@ class Article:
     extra_headers: dict[str, str] = field(default_factory=dict)
     parse_warnings: list[str] = field(default_factory=list)
     boilerplate_removed: list[dict] = field(default_factory=list)
+    title_derived: bool = False  # no title line: the title is the body's first sentence
 
     @property
     def word_count(self) -> int:
@@ -135,9 +154,16 @@ def _parse(raw: bytes, max_bytes: int, min_body_words: int, rules: RuleSet, vers
         fmt = fields.pop("format")
     warnings.extend(fields.pop("warnings"))
     title = fold(fields.pop("title") or "")
+    paragraphs = fields.pop("paragraphs")
+    title_derived = False
+    if fmt != "html" and title and not paragraphs:
+        # A headless dump: one paragraph and nothing after it, so what stood where the title
+        # goes is the body. It stays the body; its first sentence is the title.
+        paragraphs = [title, *paragraphs]
+        title, title_derived = derive_title(title), True
     if not title:
         return Rejection("no_title", REASONS["no_title"], encoding, version, warnings)
-    paragraphs, removed = strip_boilerplate(fields.pop("paragraphs"), rules)
+    paragraphs, removed = strip_boilerplate(paragraphs, rules)
     removed = fields.pop("removed", []) + removed
     body = "\n\n".join(paragraphs)
     words = len(body.split())
@@ -169,7 +195,25 @@ def _parse(raw: bytes, max_bytes: int, min_body_words: int, rules: RuleSet, vers
         extra_headers=headers,
         parse_warnings=warnings,
         boilerplate_removed=removed,
+        title_derived=title_derived,
     )
+
+
+MAX_TITLE_CHARS = 300
+# The end of the first sentence: . ! or ? (and closing quotes) before white space and a
+# capital, digit or opening quote; "U.S. officials" or "3.5 percent" do not end one.
+_FIRST_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+
+
+def derive_title(paragraph: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """The first sentence of `paragraph`, at most `limit` characters, cut at a word."""
+    text = fold(paragraph)
+    m = _FIRST_SENTENCE_END.search(text)
+    sentence = text[: m.end()] if m else text
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit + 1].rsplit(" ", 1)[0] if " " in sentence[:limit + 1] else sentence[:limit]
+    return cut[:limit].rstrip(" ,;:-–—")
 
 
 def decode(raw: bytes) -> tuple[str, str, list[str]] | Rejection:
@@ -318,4 +362,5 @@ def parse_text(text: str) -> dict:
 
 
 def has_html_tags(text: str) -> bool:
+    """True when `text` holds markup of a known HTML element (not any angle-bracketed text)."""
     return bool(_HTML_TAG.search(text))

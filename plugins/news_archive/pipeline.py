@@ -93,7 +93,7 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
     rows: list[tuple] = []
     results: list[dict] = []
     if parsed:
-        outcome = quality.validate_frame(quality.batch_frame(parsed), quality.pre_load_checks(settings.min_body_words),
+        outcome = quality.validate_frame(quality.batch_frame(parsed), quality.checks_for(settings),
                                          docs_dir=docs_dir, run_name=run_name)
         results = outcome.results
         for raw_id, article in parsed:
@@ -200,7 +200,7 @@ def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
     t = time.perf_counter()
     results = quality.validate_archive(  # also renders the Data Docs of the run's batches
         params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
-        docs_pre_load_checks=quality.pre_load_checks(settings.min_body_words))
+        docs_pre_load_checks=quality.checks_for(settings))
     storage.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
     failed = [r for r in results if not r["success"]]
     stats = {"seconds": {"post_load_check": round(time.perf_counter() - t, 4)}}

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from news_archive.parsing import HTML_MARKUP_REGEX
+
 SUITE_NAME = "articles_pre_load"
-SUITE_VERSION = "1"
-EARLIEST_DATE = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
-HTML_TAG_REGEX = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
+SUITE_VERSION = "2"
+HTML_TAG_REGEX = HTML_MARKUP_REGEX  # known HTML elements only: <SJG> or <IBM.N> in wire copy is text
 REPLACEMENT_CHAR = "\ufffd"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -41,9 +42,12 @@ class Check:
     description: str
 
 
-def pre_load_checks(min_body_words: int, now: dt.datetime | None = None) -> list[Check]:
+def pre_load_checks(min_body_words: int = 15, now: dt.datetime | None = None, *, short_body_words: int = 50,
+                    min_date: dt.date = dt.date(1800, 1, 1)) -> list[Check]:
+    """The suite's checks; `checks_for(settings)` fills the thresholds from the settings."""
     # A day of slack for feeds whose clocks run ahead; "the future" is beyond that.
     latest = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
+    earliest = dt.datetime.combine(min_date, dt.time(), tzinfo=dt.UTC)
     return [
         Check("no_title", "critical", "ExpectColumnValuesToNotBeNull", {"column": "title"}, "title present"),
         Check("title_length", "critical", "ExpectColumnValueLengthsToBeBetween",
@@ -52,21 +56,33 @@ def pre_load_checks(min_body_words: int, now: dt.datetime | None = None) -> list
               {"column": "word_count", "min_value": min_body_words},
               f"body at least {min_body_words} words"),
         Check("date_out_of_range", "critical", "ExpectColumnValuesToBeBetween",
-              {"column": "published_at", "min_value": EARLIEST_DATE, "max_value": latest},
-              "published date, when present, after 1990-01-01 and not in the future"),
+              {"column": "published_at", "min_value": earliest, "max_value": latest},
+              f"published date, when present, on or after {min_date.isoformat()} and not in the future"),
         Check("replacement_characters", "critical", "ExpectColumnValuesToBeBetween",
               {"column": "replacement_ratio", "max_value": 0.01},
               "replacement characters (U+FFFD) under 1% of the text"),
         Check("html_in_title", "critical", "ExpectColumnValuesToNotMatchRegex",
-              {"column": "title", "regex": HTML_TAG_REGEX}, "no HTML tags left in the title"),
+              {"column": "title", "regex": HTML_TAG_REGEX}, "no HTML element markup left in the title"),
         Check("html_in_body", "critical", "ExpectColumnValuesToNotMatchRegex",
-              {"column": "body", "regex": HTML_TAG_REGEX}, "no HTML tags left in the body"),
+              {"column": "body", "regex": HTML_TAG_REGEX}, "no HTML element markup left in the body"),
         Check("duplicate_in_batch", "warning", "ExpectColumnValuesToBeUnique",
               {"column": "content_hash"},
               "content hash unique within the batch (later copies are kept as content duplicates)"),
         Check("parse_warnings", "warning", "ExpectColumnValuesToBeBetween",
               {"column": "parse_warning_count", "max_value": 0}, "the parser raised no warnings"),
+        Check("short_body", "warning", "ExpectColumnValuesToBeBetween",
+              {"column": "word_count", "min_value": short_body_words},
+              f"body at least {short_body_words} words (shorter ones load: wire briefs)"),
+        Check("derived_title", "warning", "ExpectColumnValuesToBeInSet",
+              {"column": "title_derived", "value_set": [False]},
+              "a title line was present (else the body's first sentence is the title)"),
     ]
+
+
+def checks_for(settings) -> list[Check]:
+    """The pre-load checks with the thresholds of a `config.Settings`."""
+    return pre_load_checks(settings.min_body_words, short_body_words=settings.short_body_words,
+                           min_date=settings.min_date)
 
 
 @dataclass
@@ -101,10 +117,11 @@ def batch_frame(rows: Sequence[tuple[int, Any]]):
             "content_hash": article.content_hash,
             "replacement_ratio": text.count(REPLACEMENT_CHAR) / max(len(text), 1),
             "parse_warning_count": len(article.parse_warnings),
+            "title_derived": bool(getattr(article, "title_derived", False)),
         })
     frame = pd.DataFrame.from_records(records, columns=[
         "raw_id", "title", "body", "word_count", "published_at", "content_hash",
-        "replacement_ratio", "parse_warning_count",
+        "replacement_ratio", "parse_warning_count", "title_derived",
     ])
     frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
     return frame

@@ -2,7 +2,7 @@
 -- add columns at the end, never rename or drop one.
 DROP VIEW IF EXISTS analytics.articles, analytics.current_articles, analytics.story_timeline,
     analytics.version_links, analytics.version_diffs, analytics.quarantine, analytics.refused_files,
-    analytics.ingest_runs CASCADE;
+    analytics.ingest_runs, analytics.files CASCADE;
 
 CREATE VIEW analytics.articles AS
 SELECT a.id AS article_id, a.story_id, a.title, a.body, a.published_at, a.published_precision,
@@ -74,6 +74,40 @@ SELECT run_id, dag_id, status, started_at, finished_at, finished_at - started_at
        files_seen, files_archived, duplicates, quarantined, loaded, links_made, stage_seconds, error
 FROM archive.ingest_runs;
 COMMENT ON VIEW analytics.ingest_runs IS 'Run history: one row per ingestion run.';
+
+-- Every file's fate: one row per delivery (a file read from the inbox) and one per
+-- inbox entry refused unread. outcome is one of
+--   article          the file became the article article_id
+--   same_bytes_as    its bytes were already archived (under same_as_file); article_id is what they became
+--   same_content_as  other bytes, but the same normalized title and body as article_id
+--   quarantined      held back: reason_codes and message say why (the bytes stay archived)
+--   refused          never read (a symbolic link, not a regular file, ...): reason_codes and message
+--   pending          archived, not yet parsed (a run still under way, or one that died)
+CREATE VIEW analytics.files AS
+SELECT d.file_name, d.delivered_at, d.run_id,
+       CASE WHEN d.is_duplicate THEN 'same_bytes_as'
+            WHEN a.id IS NOT NULL THEN 'article'
+            WHEN cd.article_id IS NOT NULL THEN 'same_content_as'
+            WHEN q.id IS NOT NULL THEN 'quarantined'
+            ELSE 'pending' END AS outcome,
+       q.reason_codes, q.message,
+       coalesce(a.id, cd.article_id) AS article_id,
+       CASE WHEN d.is_duplicate THEN r.original_name
+            WHEN cd.article_id IS NOT NULL THEN cr.original_name END AS same_as_file,
+       d.raw_document_id, d.id AS delivery_id
+FROM archive.deliveries d
+JOIN archive.raw_documents r ON r.id = d.raw_document_id
+LEFT JOIN archive.articles a ON a.raw_document_id = d.raw_document_id
+LEFT JOIN archive.content_duplicates cd ON cd.raw_document_id = d.raw_document_id
+LEFT JOIN archive.articles ca ON ca.id = cd.article_id
+LEFT JOIN archive.raw_documents cr ON cr.id = ca.raw_document_id
+LEFT JOIN archive.quarantine q ON q.raw_document_id = d.raw_document_id
+UNION ALL
+SELECT f.file_name, f.refused_at, f.run_id, 'refused', ARRAY[f.reason_code], f.message,
+       NULL::bigint, NULL::text, NULL::bigint, NULL::bigint
+FROM archive.refused_files f;
+COMMENT ON VIEW analytics.files IS
+    'Every delivered file''s fate: article, same bytes as, same content as, quarantined or refused (with reason), and the article it became or joined.';
 
 GRANT USAGE ON SCHEMA analytics TO news_archive_analyst, news_archive_loader;
 GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO news_archive_analyst, news_archive_loader;

@@ -23,7 +23,7 @@ def test_known_bad_rows_are_quarantined_and_the_rest_loads(conn, dsn, settings):
         "good-1.txt": _doc("Council approves the budget"),
         "good-2.txt": _doc("Mayor welcomes the council vote", GOOD_BODY.replace("council", "city")),
         "future.txt": _doc("Budget from the future", GOOD_BODY.replace("plain", "future"), "Date: 2999-01-01\n"),
-        "ancient.txt": _doc("Budget from long ago", GOOD_BODY.replace("plain", "ancient"), "Date: 1985-05-05\n"),
+        "ancient.txt": _doc("Budget from long ago", GOOD_BODY.replace("plain", "ancient"), "Date: 1799-05-05\n"),
         "tags.txt": _doc("Council <b>approves</b> budget", GOOD_BODY.replace("plain", "tagged")),
         "replacement.txt": _doc("Garbled budget story", GOOD_BODY.replace("e", "\ufffd")),
         "long-title.txt": _doc("A" * 400, GOOD_BODY.replace("plain", "long")),
