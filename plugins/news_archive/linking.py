@@ -18,13 +18,16 @@ templated stories (same wording, other names and numbers).
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
-METHOD_VERSION = "sentence-align-2"
+METHOD_VERSION = "sentence-model-3"
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
 _SENTENCE_END = re.compile(
@@ -85,9 +88,16 @@ def _h(text: str, seed: int = 0) -> int:
 @dataclass
 class Sentence:
     text: str
-    stems: frozenset[str]
+    stems: frozenset[str]  # every content stem: words, names and figures
     names: frozenset[str]
     numbers: frozenset[str]
+    weights: dict[str, float] = field(default_factory=dict)  # stem -> rarity weight
+    plain: frozenset[str] = frozenset()  # stems of plain words: no name, no figure
+    bigrams: frozenset[tuple[str, str]] = frozenset()  # adjacent plain stems
+
+    @property
+    def plain_weight(self) -> float:
+        return sum(self.weights[w] for w in self.plain)
 
 
 @dataclass
@@ -100,10 +110,30 @@ class Fingerprint:
     words: int
     body_hash: str = ""
     keys: list[int] = field(default_factory=list)
+    initials: frozenset[str] = frozenset()  # "uc" for "University of California" (acronyms)
+    title: Sentence | None = None
+
+    def order_key(self) -> tuple:
+        """Which of two texts is "the short one", whatever the argument order."""
+        return (self.words, len(self.sentences), self.body_hash, [s.text for s in self.sentences])
 
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 1]
+
+
+# Rarity of a word in general English (wordfreq's Zipf scale: "the" 7.7, "diplomat" 3.7,
+# unknown 0), as a weight 1..8: rare words say more about a sentence than common ones.
+# General English, not the archive's own counts, so that a link does not depend on what
+# else happens to be archived, or in which order (linking stays deterministic).
+NUMBER_WEIGHT = 8.0
+
+
+@lru_cache(maxsize=500_000)
+def word_weight(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return max(1.0, 8.0 - zipf_frequency(word, "en"))
 
 
 @lru_cache(maxsize=500_000)
@@ -116,21 +146,55 @@ def _token(token: str) -> tuple[str | None, str | None, bool]:
         return number, number, False
     number = NUMBER_WORDS[low] if low in NUMBER_WORDS and low not in SCALE_WORDS else None
     name = token[0].isupper() and low not in STOPWORDS
+    if len(low) == 2 and token.isupper() and low not in STOPWORDS:
+        return number, low, True  # an acronym: US, UK, UN, UC
     word_stem = None if low in STOPWORDS or len(low) < 3 else stem(low)
     return number, word_stem, name
 
 
+_DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S. -> US, D.C. -> DC
+_INITIALS_SKIP = frozenset({"of", "the", "and", "for", "de", "la", "&"})
+
+
 def _sentence(text: str) -> Sentence:
-    stems, names, numbers = set(), set(), set()
-    for i, token in enumerate(_WORD.findall(text)):
+    stems, names, numbers, plain = set(), set(), set(), set()
+    weights: dict[str, float] = {}
+    sequence: list[str] = []
+    tokens = _WORD.findall(_DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
+    for i, token in enumerate(tokens):
         number, word_stem, name = _token(token)
         if number is not None:
             numbers.add(number)
-        if word_stem is not None:
-            stems.add(word_stem)
+        if word_stem is None:
+            continue
+        stems.add(word_stem)
+        if number is not None:
+            weights[word_stem] = NUMBER_WEIGHT
+            continue
+        weights[word_stem] = max(weights.get(word_stem, 0.0), word_weight(token.lower()))
         if name and i > 0:
             names.add(token.lower())
-    return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers))
+        else:
+            plain.add(word_stem)
+            sequence.append(word_stem)
+    return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers), weights,
+                    frozenset(plain), frozenset(zip(sequence, sequence[1:], strict=False)))
+
+
+def _initials(text: str) -> frozenset[str]:
+    """Initials of runs of two or more capitalised words ("University of California" -> "uc")."""
+    out: set[str] = set()
+    run: list[str] = []
+    for token in [*re.findall(r"[\w&]+", text), "."]:
+        if token[:1].isupper() and not token.isupper():
+            run.append(token[0].lower())
+            continue
+        if token.lower() in _INITIALS_SKIP and run:
+            continue
+        if len(run) >= 2:
+            out.add("".join(run))
+        run = []
+    return frozenset(out)
 
 
 def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True) -> Fingerprint:
@@ -145,6 +209,8 @@ def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True
         numbers=frozenset().union(*(s.numbers for s in sentences)) if sentences else frozenset(),
         words=len(body.split()),
         body_hash=body_hash,
+        initials=_initials(body),
+        title=title_s,
     )
     if keys:
         fp.keys = candidate_keys(fp)
@@ -260,51 +326,198 @@ def _longest_increasing(seq: list[int]) -> int:
     return len(tails)
 
 
+def sentence_similarity(a: Sentence, b: Sentence) -> float:
+    """The linker's sentence similarity: rarity-weighted Dice overlap of content stems (0..1).
+
+    Words, names and figures all count, each by its rarity; word order does not. On
+    human-scored news headline pairs (STS) it ranks pairs as people do (`make eval-links`).
+    """
+    shared = a.stems & b.stems
+    if not shared:
+        return 0.0
+    total = sum(a.weights.values()) + sum(b.weights.values())
+    return 2 * sum(a.weights[w] for w in shared) / total if total else 0.0
+
+
+def text_similarity(a: str, b: str) -> float:
+    """`sentence_similarity` of two pieces of text (for headlines and single sentences)."""
+    return sentence_similarity(_sentence(a), _sentence(b))
+
+
+def _contained(a: Sentence, b: Sentence) -> float:
+    """Rarity-weighted share of a's plain words (no names, no figures) found in b."""
+    total = a.plain_weight
+    if not total:
+        return 0.0
+    return sum(a.weights[w] for w in a.plain & b.plain) / total
+
+
 @dataclass
 class Alignment:
     pairs: list[tuple[int, int, float]]  # (index in short, index in long, similarity)
     identical: int
+    content_coverage: float = 0.0  # rarity-weighted share of the short text's plain words, sentence by sentence
+    content_order: float = 0.0  # share of the sentences matched by content that keep their order
 
 
 def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
-    """Best match in the long text for each sentence of the short one."""
+    """Match each sentence of the short text to the long one's, two ways at once.
+
+    * by `sentence_similarity` (>= threshold): the pairs an aligned diff shows;
+    * by the content words it derives from (`_contained`): how much of the short text's
+      wording, beyond names and figures, comes sentence by sentence from the long one,
+      and whether those sentences keep their order. A rewording derives from its
+      parent's sentences in order; another outlet's report of the same event shares the
+      names and figures, but not the wording around them.
+    """
     pairs = []
     identical = 0
     long_texts = {s.text: j for j, s in enumerate(long.sentences)}
+    weighted = got = 0.0
+    content_matches: list[int] = []
     for i, s in enumerate(short.sentences):
+        w = s.plain_weight
         if s.text in long_texts:
-            pairs.append((i, long_texts[s.text], 1.0))
+            j = long_texts[s.text]
+            pairs.append((i, j, 1.0))
             identical += 1
+            weighted += w
+            got += w
+            content_matches.append(j)
             continue
-        best, best_j = 0.0, -1
+        best, best_j, best_c, best_cj = 0.0, -1, 0.0, -1
         for j, t in enumerate(long.sentences):
             if not (s.stems & t.stems):
                 continue
-            sim = _dice(s.stems, t.stems)
-            # names and numbers that disagree pull a pair apart (templated reports)
+            sim = sentence_similarity(s, t)
+            # figures that disagree pull a pair apart (templated reports)
             if s.numbers and t.numbers and not (s.numbers & t.numbers):
                 sim *= 0.6
             if sim > best:
                 best, best_j = sim, j
+            c = _contained(s, t)
+            if c > best_c:
+                best_c, best_cj = c, j
         if best >= threshold:
             pairs.append((i, best_j, best))
-    return Alignment(pairs, identical)
+        weighted += w
+        got += w * best_c
+        if best_c >= 0.5:
+            content_matches.append(best_cj)
+    coverage = got / weighted if weighted else 0.0
+    order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
+    return Alignment(pairs, identical, coverage, order)
 
 
-def _aligned_agreement(short: Fingerprint, long: Fingerprint, al: Alignment, attr: str) -> float:
-    """Share of the names (or numbers) of the short text's aligned sentences found in the long text.
+def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
+    """Share of `mine` in `theirs`, a figure rounded either way agreeing (1.23 ~ 1.2, 12,400 ~ 12,000)."""
+    if not mine:
+        return 1.0
+    values = []
+    for t in theirs:
+        try:
+            values.append(float(t))
+        except ValueError:
+            continue
+    found = 0
+    for m in mine:
+        if m in theirs:
+            found += 1
+            continue
+        try:
+            x = float(m)
+        except ValueError:
+            continue
+        if any(x and y and abs(x - y) <= 0.05 * max(abs(x), abs(y)) for y in values):
+            found += 1
+    return found / len(mine)
 
-    Only aligned sentences count (a revision may drop a paragraph and its figures); the
-    whole long text is searched (sentence splits differ between versions).
-    """
-    have = found = 0
-    theirs = getattr(long, attr)
-    for i, _, _ in al.pairs:
-        mine = getattr(short.sentences[i], attr)
-        if mine:
-            have += len(mine)
-            found += len(mine & theirs)
-    return found / have if have else 1.0
+
+def _names_found(short: Fingerprint, long: Fingerprint) -> float:
+    """Share of the short text's names in the long one, an acronym standing for its words."""
+    if not short.names:
+        return 1.0
+    found = sum(1 for n in short.names if n in long.names or n in long.initials)
+    return found / len(short.names)
+
+
+def _weighted_containment(short: Fingerprint, long: Fingerprint) -> float:
+    weights: dict[str, float] = {}
+    for s in short.sentences:
+        for w in s.plain:
+            weights[w] = s.weights[w]
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    theirs = frozenset().union(*(t.plain for t in long.sentences)) if long.sentences else frozenset()
+    return sum(v for w, v in weights.items() if w in theirs) / total
+
+
+def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = None) -> dict[str, float]:
+    """The features the link model weighs, for a (short, long) pair of texts."""
+    al = al or align(short, long)
+    short_bigrams = frozenset().union(*(s.bigrams for s in short.sentences)) if short.sentences else frozenset()
+    long_bigrams = frozenset().union(*(s.bigrams for s in long.sentences)) if long.sentences else frozenset()
+    # share of the short text's sentences that have a counterpart in the long one, in order
+    ordered_coverage = (_longest_increasing([j for _, j, _ in sorted(al.pairs)]) / len(short.sentences)
+                        if al.pairs else 0.0)
+    return {
+        "ordered_coverage": ordered_coverage,
+        "content_coverage": al.content_coverage,
+        "content_order": al.content_order,
+        "phrase_overlap": len(short_bigrams & long_bigrams) / len(short_bigrams) if short_bigrams else 0.0,
+        "content_containment": _weighted_containment(short, long),
+        "short_sentences": float(len(short.sentences)),
+        "name_agreement": _names_found(short, long),
+        "number_agreement": _numbers_found(short.numbers, long.numbers),
+    }
+
+
+@dataclass(frozen=True)
+class LinkModel:
+    """A logistic model over `pair_features`, with a guard; trained by bench/train_linker.py."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float  # link at this probability or above
+    guard: dict  # feature -> minimum: versions keep most of their names and figures
+    version: str
+    # A second way to show derivation, for rewordings that changed most words: nearly every
+    # sentence of the short text has a counterpart in the long one, in order (guard applies).
+    in_order: dict = field(default_factory=lambda: {"ordered_coverage": 0.8, "short_sentences": 3})
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(c * (features[f] - m) / s for f, m, s, c in
+                                 zip(self.features, self.mean, self.scale, self.coef, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def guard_fails(self, features: dict[str, float]) -> list[str]:
+        return [f for f, minimum in self.guard.items() if features[f] < minimum]
+
+    def decide(self, features: dict[str, float]) -> tuple[bool, float, str]:
+        """(link?, probability, why)."""
+        probability = self.probability(features)
+        if failed := self.guard_fails(features):
+            return False, probability, "guard: " + ", ".join(failed)
+        if probability >= self.threshold:
+            return True, probability, "model"
+        if all(features[f] >= minimum for f, minimum in self.in_order.items()):
+            return True, probability, "sentences in order"
+        return False, probability, "model"
+
+
+MODEL_FILE = Path(__file__).with_name("rules") / "link_model.json"
+
+
+@lru_cache(maxsize=1)
+def link_model() -> LinkModel:
+    spec = json.loads(MODEL_FILE.read_text())
+    return LinkModel(tuple(spec["features"]), tuple(spec["mean"]), tuple(spec["scale"]), tuple(spec["coef"]),
+                     float(spec["intercept"]), float(spec["threshold"]), dict(spec["guard"]), spec["version"],
+                     dict(spec["in_order"]))
 
 
 @dataclass
@@ -318,57 +531,43 @@ class Verdict:
         return self.relation is not None
 
 
-def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
-    """Are a and b versions of one article, and how are they related?"""
+def ordered(a: Fingerprint, b: Fingerprint) -> tuple[Fingerprint, Fingerprint, bool]:
+    """(short, long, short_is_a): the same pair whichever way round it is given."""
+    short_is_a = a.order_key() <= b.order_key()
+    return (a, b, True) if short_is_a else (b, a, False)
+
+
+def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Verdict:
+    """Are a and b versions of one article, and how are they related? Symmetric in a and b."""
+    short, long, short_is_a = ordered(a, b)
     if a.body_hash and a.body_hash == b.body_hash:
-        return Verdict("duplicate", {"body_hash_equal": 1.0})
-    short_is_a = a.words <= b.words
-    short, long = (a, b) if short_is_a else (b, a)
+        return Verdict("duplicate", {"body_hash_equal": 1.0}, short_is_a)
     if not short.sentences or not long.sentences:
         return Verdict(None, {"reason": "no sentences"}, short_is_a)
+    model = model or link_model()
     al = align(short, long)
+    features = pair_features(short, long, al)
+    link, probability, why = model.decide(features)
     n_short, n_long = len(short.sentences), len(long.sentences)
-    coverage = len(al.pairs) / n_short  # share of the short text found in the long one
-    order = _longest_increasing([j for _, j, _ in sorted(al.pairs)]) / len(al.pairs) if al.pairs else 0.0
-    mean_sim = sum(s for *_, s in al.pairs) / len(al.pairs) if al.pairs else 0.0
-    strong = sum(1 for *_, s in al.pairs if s >= 0.7) / n_short
-    identical_share = al.identical / n_short
     length_ratio = short.words / max(long.words, 1)
-    # Names and figures of aligned sentences must agree (a templated report on other people
-    # or other results aligns sentence by sentence, but its names and figures differ).
-    # Measured on aligned pairs, a revision that drops a paragraph with figures still agrees.
-    names = _aligned_agreement(short, long, al, "names")
-    numbers = _aligned_agreement(short, long, al, "numbers")
-    title = _dice(a.title_stems, b.title_stems)
-    stem_dice = _dice(short.stems, long.stems)
+    identical_share = al.identical / n_short
+    long_covered = len({j for _, j, _ in al.pairs}) / n_long
     scores = {
-        "coverage": round(coverage, 3),
-        "strong_coverage": round(strong, 3),
-        "order": round(order, 3),
-        "mean_sentence_similarity": round(mean_sim, 3),
+        "probability": round(probability, 4),
+        **{k: round(v, 3) for k, v in features.items()},
+        "coverage": round(len(al.pairs) / n_short, 3),  # share of the short text's sentences aligned
         "identical_sentences": round(identical_share, 3),
         "length_ratio": round(length_ratio, 3),
-        "name_agreement": round(names, 3),
-        "number_agreement": round(numbers, 3),
+        "title_similarity": round(_dice(short.title_stems, long.title_stems), 3),
         "name_containment": round(_containment(short.names, long.names), 3),
-        "number_containment": round(_containment(short.numbers, long.numbers), 3),
-        "title_similarity": round(title, 3),
-        "content_word_dice": round(stem_dice, 3),
         "aligned_sentences": len(al.pairs),
         "short_sentences": n_short,
         "long_sentences": n_long,
+        "model": model.version,
+        "decided_by": why,
     }
-    enough = len(al.pairs) >= min(3, n_short)
-    # Sentences in order, or (extractive summaries reorder them) nearly the same sentences.
-    in_order = order >= 0.8 or (coverage >= 0.8 and mean_sim >= 0.85)
-    # Mostly reworded (few strong sentence matches): different reports of one event share
-    # background sentences too, so ask for nearly every sentence in order, or the same headline.
-    if strong < 0.5:
-        in_order = in_order and ((coverage >= 0.8 and order >= 0.9) or title >= 0.5)
-    same_article = enough and coverage >= 0.6 and in_order and numbers >= 0.7 and names >= 0.6
-    if not same_article:
+    if not link:
         return Verdict(None, scores, short_is_a)
-    long_covered = len({j for _, j, _ in al.pairs}) / n_long
     if identical_share >= 0.9 and long_covered >= 0.9:
         relation = "duplicate" if identical_share == 1.0 and long_covered == 1.0 else "revision"
     elif length_ratio < 0.8 or long_covered < 0.7:

@@ -121,7 +121,7 @@ def test_the_analyst_docs_name_every_view():
     views = {p.split("CREATE VIEW analytics.")[1].split()[0]
              for p in (REPO / "sql" / "views" / "analytics.sql").read_text().split("\n") if "CREATE VIEW" in p}
     assert views == {"articles", "current_articles", "story_timeline", "version_links", "version_diffs",
-                     "quarantine", "refused_files", "ingest_runs"}
+                     "quarantine", "refused_files", "ingest_runs", "files"}
     for view in views:
         assert f"analytics.{view}" in doc, view
 

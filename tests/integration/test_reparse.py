@@ -15,7 +15,7 @@ BODY = " ".join(f"Line {i} of the council budget story, told in plain words for 
 def test_reparse_updates_articles_in_place_after_a_rule_change(conn, dsn, settings, tmp_path, monkeypatch):
     doc = f"Council approves the budget\n\n{BODY}\n\nSponsored content: buy our newsletter today\n\n{BODY.replace('plain', 'clear')}\n"
     (settings.inbox / "story.txt").write_text(doc)
-    (settings.inbox / "short.txt").write_text("Short story title\n\n" + "word " * 30)
+    (settings.inbox / "short.txt").write_text("Short story title\n\n" + "word " * 10)
     assert pipeline.run_once(conn, settings, "first")["status"] == "failed"  # 1 of 2 quarantined > 20%
     (article_id, version, body) = fetch(dsn, "SELECT id, parser_version, body FROM archive.articles")[0]
     assert "Sponsored content" in body
@@ -28,7 +28,7 @@ def test_reparse_updates_articles_in_place_after_a_rule_change(conn, dsn, settin
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(rules))
     monkeypatch.setenv("NEWS_ARCHIVE_BOILERPLATE_RULES", str(path))
-    monkeypatch.setenv("NEWS_ARCHIVE_MIN_BODY_WORDS", "20")
+    monkeypatch.setenv("NEWS_ARCHIVE_MIN_BODY_WORDS", "5")
     from news_archive.config import Settings
 
     counts = reparse(conn, Settings.from_env())
