@@ -8,6 +8,8 @@ from the linker:
                      inside the BBC set, files whose bodies are identical.
   * ``revision``   - an edited update: a sentence added, one removed, words changed;
                      inside the BBC set, pairs whose 5-word-shingle Jaccard is >= 0.5.
+                     (Inside the BBC set, pairs whose shorter text has half or more of its
+                     5-word shingles in the longer one are labelled ``condensed``.)
   * ``condensed``  - the BBC summary of an article (an extractive summary, sentences
                      reordered), and reworded copies cut to about half.
   * ``paraphrase`` - every sentence reworded (synonyms, clause order, number style).
@@ -16,7 +18,7 @@ from the linker:
                      never link to the article it was made from.
 
 A predicted link is correct when both ends belong to one labelled group (the
-union of all positive pairs). Pairs of BBC articles with 0.1 <= Jaccard < 0.5
+union of all positive pairs). Other pairs of BBC articles with 0.1 <= Jaccard < 0.5
 (follow-ups on one event, a judgement call) are reported as "unjudged".
 """
 
@@ -289,12 +291,19 @@ def build_set(articles: list[tuple[str, str, str]], summaries: dict[str, str] | 
             shared.update(combinations(sorted(ids), 2))
     for (x, y), n in shared.items():
         j = n / len(sh[x] | sh[y])
+        overlap = n / min(len(sh[x]), len(sh[y]))  # the shorter text's share found in the longer
         nx, ny = bodies[x][0], bodies[y][0]
         if bodies[x][2].split() == bodies[y][2].split():
             out.add_pair(nx, ny, "duplicate")
             out.union(x, y)
         elif j >= 0.5:
             out.add_pair(nx, ny, "revision")
+            out.union(x, y)
+        elif overlap >= 0.5:
+            # Most of the shorter text, word for word, inside the longer one: a condensed
+            # copy or an expanded update (BBC 141 and 173: the same report at 369 and 723
+            # words). Jaccard cannot see containment between texts of different lengths.
+            out.add_pair(nx, ny, "condensed")
             out.union(x, y)
         elif j >= 0.1:
             out.unjudged.add(tuple(sorted((nx, ny))))
@@ -340,6 +349,18 @@ def build_set(articles: list[tuple[str, str, str]], summaries: dict[str, str] | 
 
 
 # --------------------------------------------------------------------------- scoring
+def _look_alike(x: Doc, y: Doc) -> bool:
+    """The corpora's own rule, on the two linked texts themselves: 5-shingle Jaccard >= 0.1 or
+    overlap coefficient >= 0.2 is no clear negative (a copy made from one article can share
+    most of its text with another: an extractive summary that picked the sentences two BBC
+    reports share). Such a link is unjudged (strict precision still counts it wrong)."""
+    a, b = (shingles(d.content.decode("utf-8", "replace").split("\n", 1)[-1]) for d in (x, y))
+    if not a or not b:
+        return False
+    shared = len(a & b)
+    return shared / len(a | b) >= 0.1 or shared / min(len(a), len(b)) >= 0.2
+
+
 def score(labels: LabelledSet, article_of: dict[str, int], links: list[tuple[int, int, str]]) -> dict:
     """Precision, recall and F1 per relation, from what the archive holds.
 
@@ -368,7 +389,10 @@ def score(labels: LabelledSet, article_of: dict[str, int], links: list[tuple[int
                     return "right"
                 # copies made from two related corpus articles are as related as their sources
                 sources = tuple(sorted((source.get(x, x), source.get(y, y))))
-                verdicts.add("unjudged" if sources in labels.unjudged else "wrong")
+                if sources in labels.unjudged or _look_alike(by_name[x], by_name[y]):
+                    verdicts.add("unjudged")
+                else:
+                    verdicts.add("wrong")
         return "unjudged" if "unjudged" in verdicts else "wrong"
 
     result: dict = {"relations": {}, "false_links": [], "unjudged_links": [], "skipped_pairs": 0}

@@ -29,7 +29,8 @@ from pathlib import Path
 
 METHOD_VERSION = "sentence-model-3"
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
+# A figure first (1.23, 12,400, 600m, 21st: one token), else a word (with its apostrophe).
+_WORD = re.compile(r"\d+(?:[.,]\d+)*(?:bn|m|k|st|nd|rd|th|s)?(?![^\W_])|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(
     r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])"  # ". Next"
     r"|(?<=[a-z0-9%)][.!?])(?=[A-Z])"  # "bn.For", "passengers.BA" (sentences glued together)
@@ -182,17 +183,19 @@ def _sentence(text: str) -> Sentence:
 
 
 def _initials(text: str) -> frozenset[str]:
-    """Initials of runs of two or more capitalised words ("University of California" -> "uc")."""
+    """Initials of runs of capitalised words and of their parts, two to six words long
+    ("Senator Ron Wyden of the University of California" -> ..., "rw", "uc", ...)."""
     out: set[str] = set()
     run: list[str] = []
     for token in [*re.findall(r"[\w&]+", text), "."]:
-        if token[:1].isupper() and not token.isupper():
-            run.append(token[0].lower())
+        low = token.lower()
+        if token[:1].isupper() and not token.isupper() and low not in STOPWORDS:
+            run.append(low[0])
             continue
-        if token.lower() in _INITIALS_SKIP and run:
+        if low in _INITIALS_SKIP and run:
             continue
-        if len(run) >= 2:
-            out.add("".join(run))
+        for size in range(2, min(len(run), 6) + 1):
+            out.update("".join(run[i : i + size]) for i in range(len(run) - size + 1))
         run = []
     return frozenset(out)
 
@@ -358,6 +361,7 @@ class Alignment:
     identical: int
     content_coverage: float = 0.0  # rarity-weighted share of the short text's plain words, sentence by sentence
     content_order: float = 0.0  # share of the sentences matched by content that keep their order
+    unmatched: float = 0.0  # rarity-weighted share of the short text in sentences with no counterpart
 
 
 def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
@@ -373,7 +377,7 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
     pairs = []
     identical = 0
     long_texts = {s.text: j for j, s in enumerate(long.sentences)}
-    weighted = got = 0.0
+    weighted = got = missing = 0.0
     content_matches: list[int] = []
     for i, s in enumerate(short.sentences):
         w = s.plain_weight
@@ -402,11 +406,13 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
             pairs.append((i, best_j, best))
         weighted += w
         got += w * best_c
+        if best_c < 0.35:
+            missing += w
         if best_c >= 0.5:
             content_matches.append(best_cj)
     coverage = got / weighted if weighted else 0.0
     order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
-    return Alignment(pairs, identical, coverage, order)
+    return Alignment(pairs, identical, coverage, order, missing / weighted if weighted else 1.0)
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
@@ -465,6 +471,7 @@ def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = 
         "ordered_coverage": ordered_coverage,
         "content_coverage": al.content_coverage,
         "content_order": al.content_order,
+        "unmatched": al.unmatched,
         "phrase_overlap": len(short_bigrams & long_bigrams) / len(short_bigrams) if short_bigrams else 0.0,
         "content_containment": _weighted_containment(short, long),
         "short_sentences": float(len(short.sentences)),

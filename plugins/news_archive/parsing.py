@@ -156,11 +156,15 @@ def _parse(raw: bytes, max_bytes: int, min_body_words: int, rules: RuleSet, vers
     title = fold(fields.pop("title") or "")
     paragraphs = fields.pop("paragraphs")
     title_derived = False
-    if fmt != "html" and title and not paragraphs:
-        # A headless dump: one paragraph and nothing after it, so what stood where the title
-        # goes is the body. It stays the body; its first sentence is the title.
+    if fmt != "html" and title and (not paragraphs or len(title) > MAX_TITLE_CHARS):
+        # A headless dump: what stood where the title goes is a paragraph (the only one, or
+        # longer than any title). It stays in the body; its first sentence is the title.
         paragraphs = [title, *paragraphs]
         title, title_derived = derive_title(title), True
+    elif fmt != "html" and title and paragraphs and not any(c.isalnum() for c in title):
+        # A title line of punctuation alone (",", "--") names nothing: the body's first
+        # sentence is the title.
+        title, title_derived = derive_title(paragraphs[0]), True
     if not title:
         return Rejection("no_title", REASONS["no_title"], encoding, version, warnings)
     paragraphs, removed = strip_boilerplate(paragraphs, rules)
