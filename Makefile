@@ -4,14 +4,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lint bench bench-links eval-links airflow-ui clean
+.PHONY: help install demo test lint bench bench-links eval-links train-linker airflow-ui clean
 
 help:
 	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
 	@echo "make test        install what is needed and run the whole test suite"
 	@echo "make lint        ruff (with Airflow's AIR rules)"
 	@echo "make bench       end to end over 20,000 dumps: stages, raw COPY, RSS, scaling (bench/run.py)"
-	@echo "make eval-links  precision/recall of version linking on the BBC-based labelled set (../shared)"
+	@echo "make eval-links  version linking on every labelled corpus in ../shared, through the pipeline (PASS/FAIL)"
+	@echo "make train-linker retrain the link model from ../shared; leave-one-corpus-out table"
 	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
 
@@ -38,6 +39,9 @@ bench: $(STAMP)
 
 eval-links: $(STAMP)
 	$(BIN)/python bench/eval_links.py
+
+train-linker: $(STAMP)
+	$(BIN)/python bench/train_linker.py
 
 bench-links: $(STAMP)
 	$(BIN)/python bench/link_bench.py

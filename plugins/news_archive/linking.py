@@ -130,79 +130,126 @@ def split_sentences(text: str) -> list[str]:
 NUMBER_WEIGHT = 8.0
 
 
-@lru_cache(maxsize=500_000)
-def word_weight(word: str) -> float:
-    from wordfreq import zipf_frequency
+@lru_cache(maxsize=1)
+def _frequencies() -> dict[str, float]:
+    """wordfreq's English word list (321,000 words, ~0.4 s and ~40 MB once per process)."""
+    from wordfreq import get_frequency_dict
 
-    return max(1.0, 8.0 - zipf_frequency(word, "en"))
+    return get_frequency_dict("en", wordlist="best")
+
+
+def word_weight(word: str) -> float:
+    """8 minus the word's Zipf frequency (log10 of its frequency per billion words), 1 to 8."""
+    frequency = _frequencies().get(word.replace("’", "'"), 0.0)
+    zipf = math.log10(frequency) + 9.0 if frequency > 0 else 0.0
+    return max(1.0, 8.0 - round(zipf, 2))
+
+
+# What one token is, for _sentence: a figure, a word (a plain word or a name), an acronym,
+# or nothing to compare (a stop word, a short word); cached, tokens repeat a lot.
+_NOTHING, _FIGURE, _PLAIN, _CAPITAL, _ACRONYM = range(5)
 
 
 @lru_cache(maxsize=500_000)
 def _token(token: str) -> tuple[str | None, str | None, bool]:
-    """(number, stem, may be a name) for one token; cached, tokens repeat a lot."""
+    """(number, stem, may be a name) for one token."""
+    return _token_info(token)[:3]
+
+
+@lru_cache(maxsize=500_000)
+def _token_info(token: str) -> tuple[str | None, str | None, bool, int, float, str]:
+    """(number, stem, may be a name, kind, rarity weight, initial for acronyms or "")."""
     low = token.lower()
     scaled = _SCALED.fullmatch(low)
     if _NUMBER.fullmatch(token) or scaled:
         number = (scaled.group(1) if scaled else token).replace(",", "")
-        return number, number, False
+        return number, number, False, _FIGURE, NUMBER_WEIGHT, ""
     number = NUMBER_WORDS[low] if low in NUMBER_WORDS and low not in SCALE_WORDS else None
-    name = token[0].isupper() and low not in STOPWORDS
     if len(low) == 2 and token.isupper() and low not in STOPWORDS:
-        return number, low, True  # an acronym: US, UK, UN, UC
-    word_stem = None if low in STOPWORDS or len(low) < 3 else stem(low)
-    return number, word_stem, name
+        return number, low, True, _ACRONYM, word_weight(low), ""  # US, UK, UN, UC
+    name = token[0].isupper() and low not in STOPWORDS
+    initial = low[0] if name and not token.isupper() else ""
+    if low in STOPWORDS or len(low) < 3:
+        return number, None, name, _NOTHING, 0.0, initial
+    return number, stem(low), name, _CAPITAL if name else _PLAIN, word_weight(low), initial
 
 
 _DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S. -> US, D.C. -> DC
-_INITIALS_SKIP = frozenset({"of", "the", "and", "for", "de", "la", "&"})
+_INITIALS_SKIP = frozenset({"of", "the", "and", "for", "de", "la"})
 
 
-def _sentence(text: str) -> Sentence:
+def _runs_initials(run: list[str], out: set[str]) -> None:
+    """Initials of a run of capitalised words and of its parts, two to six words long."""
+    for size in range(2, min(len(run), 6) + 1):
+        out.update("".join(run[i : i + size]) for i in range(len(run) - size + 1))
+
+
+def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
+    """One sentence's stems, names, figures, rarity weights and plain-word pairs.
+
+    With `initials`, also collects there the initials of its runs of capitalised words
+    ("Senator Ron Wyden of the University of California": ..., "rw", "uc", ...), which
+    acronyms in another text may stand for.
+    """
     stems, names, numbers, plain = set(), set(), set(), set()
     weights: dict[str, float] = {}
     sequence: list[str] = []
-    tokens = _WORD.findall(_DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
-    for i, token in enumerate(tokens):
-        number, word_stem, name = _token(token)
+    run: list[str] = []
+    if "." in text:
+        text_ = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    else:
+        text_ = text
+    for i, token in enumerate(_WORD.findall(text_)):
+        number, word_stem, name, kind, weight, initial = _token_info(token)
+        if initials is not None:
+            if initial:
+                run.append(initial)
+            elif not (run and token.lower() in _INITIALS_SKIP):
+                if len(run) >= 2:
+                    _runs_initials(run, initials)
+                run = []
         if number is not None:
             numbers.add(number)
         if word_stem is None:
             continue
         stems.add(word_stem)
-        if number is not None:
-            weights[word_stem] = NUMBER_WEIGHT
+        if weights.get(word_stem, 0.0) < weight:
+            weights[word_stem] = weight
+        if kind == _FIGURE:
             continue
-        weights[word_stem] = max(weights.get(word_stem, 0.0), word_weight(token.lower()))
         if name and i > 0:
             names.add(token.lower())
         else:
             plain.add(word_stem)
             sequence.append(word_stem)
+    if initials is not None and len(run) >= 2:
+        _runs_initials(run, initials)
     return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers), weights,
                     frozenset(plain), frozenset(zip(sequence, sequence[1:], strict=False)))
 
 
-def _initials(text: str) -> frozenset[str]:
-    """Initials of runs of capitalised words and of their parts, two to six words long
-    ("Senator Ron Wyden of the University of California" -> ..., "rw", "uc", ...)."""
-    out: set[str] = set()
-    run: list[str] = []
-    for token in [*re.findall(r"[\w&]+", text), "."]:
-        low = token.lower()
-        if token[:1].isupper() and not token.isupper() and low not in STOPWORDS:
-            run.append(low[0])
-            continue
-        if low in _INITIALS_SKIP and run:
-            continue
-        for size in range(2, min(len(run), 6) + 1):
-            out.update("".join(run[i : i + size]) for i in range(len(run) - size + 1))
-        run = []
-    return frozenset(out)
+def _stems(text: str) -> frozenset[str]:
+    """The stems `_sentence` finds in `text` (all of them, nothing else): enough for keys."""
+    if "." in text:
+        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    return frozenset(info[1] for info in map(_token_info, _WORD.findall(text)) if info[1] is not None)
+
+
+def candidate_keys_of(body: str) -> list[int]:
+    """`fingerprint(title, body).keys` for a fraction of the work: the loading tasks store
+    candidate keys for every article; full fingerprints are made only for verification."""
+    sentences = [Sentence(t, stems, frozenset(), frozenset()) for t in split_sentences(body)
+                 if len(stems := _stems(t)) >= 3]
+    if not sentences:
+        return []
+    stems = frozenset().union(*(s.stems for s in sentences))
+    return candidate_keys(Fingerprint(frozenset(), sentences, stems, frozenset(), frozenset(), 0))
 
 
 def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True) -> Fingerprint:
     """What linking compares; `keys=False` skips the candidate keys (verification needs none)."""
-    sentences = [s for s in (_sentence(t) for t in split_sentences(body)) if len(s.stems) >= 3]
+    initials: set[str] = set()
+    sentences = [s for s in (_sentence(t, initials) for t in split_sentences(body)) if len(s.stems) >= 3]
     title_s = _sentence(title)
     fp = Fingerprint(
         title_stems=title_s.stems,
@@ -212,7 +259,7 @@ def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True
         numbers=frozenset().union(*(s.numbers for s in sentences)) if sentences else frozenset(),
         words=len(body.split()),
         body_hash=body_hash,
-        initials=_initials(body),
+        initials=frozenset(initials),
         title=title_s,
     )
     if keys:

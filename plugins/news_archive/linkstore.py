@@ -23,7 +23,15 @@ from dataclasses import dataclass
 
 import psycopg2.extras
 
-from news_archive.linking import METHOD_VERSION, Fingerprint, aligned_diff, fingerprint, sentence_diff, verify
+from news_archive.linking import (
+    METHOD_VERSION,
+    Fingerprint,
+    aligned_diff,
+    candidate_keys_of,
+    fingerprint,
+    sentence_diff,
+    verify,
+)
 
 LINK_LOCK = 7_246_002
 PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
@@ -202,7 +210,7 @@ def store_pending_keys(conn, article_ids: list[int]) -> int:
         return 0
     with conn, conn.cursor() as cur:
         cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (article_ids,))
-        rows = [(i, body_hash, fingerprint(title, body, body_hash).keys) for i, title, body, body_hash in cur]
+        rows = [(i, body_hash, candidate_keys_of(body)) for i, _title, body, body_hash in cur]
         cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (article_ids,))
         buf = io.StringIO("".join(f"{i}\t{h}\t{METHOD_VERSION}\t{{{','.join(map(str, keys))}}}\n"
                                   for i, h, keys in rows))

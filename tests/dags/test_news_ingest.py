@@ -183,7 +183,7 @@ def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_ar
     assert fetch(dsn, "SELECT count(*) FROM archive.articles")[0][0] == 2
     assert fetch(dsn, "SELECT count(*) FROM archive.version_links")[0][0] == 1
     assert fetch(dsn, "SELECT reason_codes FROM archive.quarantine") == [(["empty"],)]
-    assert fetch(dsn, "SELECT count(*) FROM archive.validation_results WHERE batch_key = 'batch-0001'")[0][0] == 9
+    assert fetch(dsn, "SELECT count(*) FROM archive.validation_results WHERE batch_key = 'batch-0001'")[0][0] == 11
     (status, error) = fetch(dsn, "SELECT status, error FROM archive.ingest_runs")[0]
     assert status == "failed" and "1 of 3 documents quarantined" in error
     assert [p.name for p in (workdir / "quarantine").rglob("*.txt")] == ["empty.txt"]

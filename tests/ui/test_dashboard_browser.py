@@ -140,10 +140,17 @@ def test_the_overview_page_shows_the_archive_and_escapes_everything(api_server, 
     reasons = browser.find_element(By.ID, "quarantine").text
     assert "body_too_short" in reasons and HOSTILE_FILE in reasons and "html_in_title" in reasons
 
+    # every file's fate, from analytics.files, the hostile file name as text
+    files = {row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[3].text
+             for row in browser.find_elements(By.CSS_SELECTOR, "#files tbody tr")}
+    assert len(files) == 12
+    assert files[HOSTILE_FILE] == "quarantined" and files["markup-title.txt"] == "quarantined"
+    assert sum(outcome == "article" for outcome in files.values()) == 10
+
     links = browser.find_element(By.ID, "links").text
     assert HOSTILE_TITLE in links  # shown as text ...
     assert "Russia Orders U.S. Diplomats" in links
     # ... and never run or rendered as markup
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_elements(By.TAG_NAME, "script") == []
-    assert browser.find_elements(By.CSS_SELECTOR, "#links b, #quarantine img") == []
+    assert browser.find_elements(By.CSS_SELECTOR, "#links b, #quarantine img, #files img") == []

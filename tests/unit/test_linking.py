@@ -131,3 +131,10 @@ def test_candidate_keys_are_shared_by_a_rewording_and_not_by_another_article():
     unrelated = fingerprint(ARTICLES[20][1], ARTICLES[20][2])
     assert len(set(original.keys) & set(reworded.keys)) >= 2
     assert len(set(original.keys) & set(unrelated.keys)) < 2
+
+
+def test_the_loading_tasks_keys_are_the_fingerprints_keys():
+    for _, title, body in ARTICLES[:10]:
+        assert linking.candidate_keys_of(body) == fingerprint(title, body).keys
+    body = "The U.S. economy grew 1.23 percent. Officials in Washington said so on Monday, citing data."
+    assert linking.candidate_keys_of(body) == fingerprint("x", body).keys
