@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from news_archive.dates import parse_date, split_leading_date
 
 # Bump when a change of this module changes what it outputs for some input; the
 # boilerplate rule list carries its own version, appended to this one.
-PARSER_CODE_VERSION = "1.1"
+PARSER_CODE_VERSION = "1.2"
 
 KNOWN_KEYS = ("date", "title", "source", "url", "author", "language")
 REASONS = {
@@ -269,6 +270,14 @@ def normalize_text(text: str, warnings: list[str]) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     text = unicodedata.normalize("NFC", text)
+    if any(unicodedata.category(c) == "Cf" for c in set(text)):
+        # Format characters (Unicode category Cf: zero-width spaces and joiners, soft
+        # hyphens, bidirectional controls like U+202E) are invisible, and can make a title
+        # display as something it is not. The raw bytes keep them; the text does not.
+        removed = Counter(c for c in text if unicodedata.category(c) == "Cf")
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        warnings.append("removed invisible format characters: " + ", ".join(
+            f"U+{ord(c):04X} x{n}" for c, n in sorted(removed.items())))
     return text
 
 
