@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The main job, once: the DAG news_ingest over a copy of data/samples.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-export NEWS_ARCHIVE_INBOX="${NEWS_ARCHIVE_INBOX:-$ROOT/.demo/inbox}"
 export NEWS_ARCHIVE_SCHEDULE="${NEWS_ARCHIVE_SCHEDULE:-*/15 * * * *}"
 mkdir -p "$NEWS_ARCHIVE_INBOX" "$ROOT/.demo"
 cp "$ROOT"/data/samples/* "$NEWS_ARCHIVE_INBOX"/

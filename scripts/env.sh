@@ -8,6 +8,9 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__UNIT_TEST_MODE=False
 export GX_ANALYTICS_ENABLED=false
+# One archive for the demo and the UI: the same inbox, hence the same processed/,
+# quarantine/ and data_docs/ beside it (the UI's Browse > Data Docs shows the demo's runs).
+export NEWS_ARCHIVE_INBOX="${NEWS_ARCHIVE_INBOX:-$ROOT/.demo/inbox}"
 if [ -z "${NEWS_ARCHIVE_DSN:-}" ] && [ -z "${AIRFLOW_CONN_NEWS_ARCHIVE:-}" ]; then
   echo "no database configured: starting the embedded PostgreSQL in .devdb/" >&2
   NEWS_ARCHIVE_DSN="$(news-archive devdb)"

@@ -58,6 +58,7 @@ class Settings:
     claim_ttl_seconds: int = 3600
     max_files_per_run: int = 20000
     data_docs_dir: Path = field(default_factory=lambda: REPO_ROOT / "data" / "data_docs")
+    data_docs_keep_days: int = 90  # every run's Data Docs pages are kept this long
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +78,7 @@ class Settings:
             claim_ttl_seconds=_env_int("NEWS_ARCHIVE_CLAIM_TTL_SECONDS", 3600),
             max_files_per_run=_env_int("NEWS_ARCHIVE_MAX_FILES_PER_RUN", 20000),
             data_docs_dir=_env_path("NEWS_ARCHIVE_DATA_DOCS_DIR", base / "data_docs"),
+            data_docs_keep_days=_env_int("NEWS_ARCHIVE_DATA_DOCS_KEEP_DAYS", 90),
         )
 
 

@@ -175,7 +175,9 @@ def dashboard_app(connect=_connect, *, require_login: bool = True) -> FastAPI:
         from fastapi import Depends
 
         dependencies.append(Depends(requires_authenticated()))
-    app = FastAPI(title="news-archive overview", dependencies=dependencies)
+    # No OpenAPI schema or docs pages: they would answer without the login.
+    app = FastAPI(title="news-archive overview", dependencies=dependencies, docs_url=None, redoc_url=None,
+                  openapi_url=None)
 
     def overview() -> Overview:
         try:

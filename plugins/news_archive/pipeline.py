@@ -200,6 +200,7 @@ def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
     t = time.perf_counter()
     results = quality.validate_archive(  # also renders the Data Docs of the run's batches
         params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
+        docs_keep_days=settings.data_docs_keep_days,
         docs_pre_load_checks=quality.checks_for(settings))
     storage.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
     failed = [r for r in results if not r["success"]]

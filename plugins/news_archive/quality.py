@@ -201,7 +201,9 @@ def _add_docs_site(context, docs_dir) -> None:
         return
     context.add_data_docs_site(site_name=DOCS_SITE, site_config={
         "class_name": "SiteBuilder",
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        # keeps the pages of earlier runs (GX's own builder deletes every page whose result
+        # is not in this context's store, that is every earlier run's): see prune_docs
+        "site_index_builder": {"class_name": "KeepingSiteIndexBuilder", "module_name": "news_archive.gx_docs"},
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
     })
 
@@ -230,8 +232,40 @@ def keep_for_docs(context, docs_dir) -> None:
         tmp.replace(path)  # a reader never sees half a file
 
 
-def build_docs(context, docs_dir, suites=()) -> None:
-    """Render the context's results, the saved ones and `suites` into Data Docs."""
+def _escape_strings(value: Any) -> Any:
+    import html
+
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, list):
+        return [_escape_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape_strings(v) for k, v in value.items()}
+    return value
+
+
+def escaped_for_docs(serialized: str) -> str:
+    """A serialized validation result with every observed value HTML-escaped.
+
+    Only what the data produced is touched (each expectation's `result`, and exception
+    messages, which may quote it); the suite's own configuration stays as written.
+    """
+    import json
+
+    doc = json.loads(serialized) if isinstance(serialized, str) else serialized
+    for r in doc.get("results", []):
+        if "result" in r:
+            r["result"] = _escape_strings(r["result"])
+        if "exception_info" in r:
+            r["exception_info"] = _escape_strings(r["exception_info"])
+    return json.dumps(doc) if isinstance(serialized, str) else doc
+
+
+def build_docs(context, docs_dir, suites=(), keep_days: int = 90) -> None:
+    """Render the context's results, the saved ones and `suites` into Data Docs.
+
+    Earlier runs' pages stay (runs.html lists them all) until they are `keep_days` old.
+    """
     import json
     from pathlib import Path
 
@@ -245,6 +279,10 @@ def build_docs(context, docs_dir, suites=()) -> None:
         except FileNotFoundError:  # another build took it
             continue
         store.set(ValidationResultIdentifier.from_tuple(tuple(item["key"])), store.deserialize(item["result"]))
+    # Values from the feed (titles, bodies) reach the pages as text, never as markup: GX
+    # writes observed values into its HTML unescaped, so every one is escaped first.
+    for key in store.list_keys():
+        store.set(key, store.deserialize(escaped_for_docs(store.serialize(store.get(key)))))
     for suite in suites:
         if suite.name not in {s.name for s in context.suites.all()}:
             context.suites.add(suite)
@@ -252,6 +290,10 @@ def build_docs(context, docs_dir, suites=()) -> None:
     context.build_data_docs(site_names=[DOCS_SITE])
     for path in saved:
         path.unlink(missing_ok=True)
+    from news_archive import gx_docs
+
+    gx_docs.prune_docs(docs_dir, keep_days)
+    gx_docs.write_runs_page(docs_dir)
 
 
 def _run_checkpoint(context, name: str, batch_definition, suite, batch_parameters, run_name: str, result_format):
@@ -388,6 +430,7 @@ def post_load_checks() -> list[tuple[str, Check]]:
 
 @_one_at_a_time
 def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sample_size: int = 20,
+                     docs_keep_days: int = 90,
                      docs_pre_load_checks: Sequence[Check] = ()) -> list[dict]:
     """Run the post-load suite on the Postgres tables; returns one result per expectation.
 
@@ -432,5 +475,6 @@ def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sa
             })
     if docs_dir:
         # (a suite can only be built once a context exists)
-        build_docs(context, docs_dir, [build_suite(docs_pre_load_checks)] if docs_pre_load_checks else [])
+        build_docs(context, docs_dir, [build_suite(docs_pre_load_checks)] if docs_pre_load_checks else [],
+                   keep_days=docs_keep_days)
     return results

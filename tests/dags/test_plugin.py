@@ -53,3 +53,31 @@ def test_the_overview_page_is_in_the_browse_menu(airflow_db):
     view = _plugin_module().NewsArchivePlugin.external_views[0]
     assert view == {"name": "Archive overview (news-archive)", "href": "/news-archive/dashboard/",
                     "destination": "nav", "category": "browse", "url_route": "news_archive_overview"}
+
+
+def test_data_docs_are_served_under_a_policy_that_runs_no_script(tmp_path):
+    (tmp_path / "index.html").write_text("<html><body>Data Docs index</body></html>")
+    client = TestClient(_plugin_module().data_docs_app(tmp_path, require_login=False))
+    for path in ("/", "/index.html", "/missing.html"):
+        response = client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "sandbox" in csp and "script-src 'none'" in csp, path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+
+
+def test_before_the_first_run_the_data_docs_page_says_there_are_none(tmp_path):
+    client = TestClient(_plugin_module().data_docs_app(tmp_path / "not-yet", require_login=False))
+    for path in ("/", "/index.html"):
+        response = client.get(path)
+        assert response.status_code == 404 and "No Data Docs yet" in response.text, path
+
+
+def test_the_apps_publish_no_schema_or_docs_pages(tmp_path):
+    from news_archive.dashboard import dashboard_app
+
+    for app in (_plugin_module().data_docs_app(tmp_path, require_login=False),
+                dashboard_app(lambda: None, require_login=False)):
+        assert app.openapi_url is None and app.docs_url is None and app.redoc_url is None
+        client = TestClient(app)
+        for path in ("/openapi.json", "/docs", "/redoc"):
+            assert client.get(path).status_code == 404, path

@@ -6,29 +6,18 @@ scripts/test.sh installs chromium and chromium-driver from Debian when they are 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from news_archive import evaluation, pipeline, storage
 from tests.conftest import fetch, put_samples
+from tests.support import apiserver
 
 HOSTILE_TITLE = '<script>window.pwned=1</script> Council "budget" & <b>tags</b>'
 HOSTILE_FILE = "<img src=x onerror=window.pwned=2>.txt"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+IMG_TITLE = "<img src=x onerror=window.pwned=3> Budget image probe"
 
 
 @pytest.fixture
@@ -37,7 +26,8 @@ def archive_with_hostile_titles(conn, dsn, settings):
     (settings.inbox / HOSTILE_FILE).write_text("Short\n\ntoo few words\n")
     (_aid, _title, body), = evaluation.generated_articles(1, seed=40)
     (settings.inbox / "markup-title.txt").write_text(f"{HOSTILE_TITLE}\n\n{body}\n")
-    for aid, title, body in evaluation.generated_articles(8, seed=41):
+    (settings.inbox / "img-title.txt").write_text(f"{IMG_TITLE}\n\n{body.replace('the', 'a')}\n")
+    for aid, title, body in evaluation.generated_articles(12, seed=41):
         (settings.inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
     pipeline.run_once(conn, settings, "ui-run", params=storage.dsn_params(dsn))
     # The quality gate quarantines a title with markup (html_in_title); an article loaded
@@ -52,49 +42,10 @@ def archive_with_hostile_titles(conn, dsn, settings):
 
 @pytest.fixture
 def api_server(airflow_db, archive_with_hostile_titles, tmp_path):
-    port = _free_port()
-    passwords = tmp_path / "passwords.json"
-    passwords.write_text(json.dumps({"operator": "test-only-password"}))
-    env = dict(os.environ, NEWS_ARCHIVE_DSN=archive_with_hostile_titles,
-               AIRFLOW__API__PORT=str(port), AIRFLOW__API__HOST="127.0.0.1",
-               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="operator:viewer",
-               AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords))
-    log = open(tmp_path / "api-server.log", "w")  # noqa: SIM115  (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--port", str(port),
-                             "--host", "127.0.0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/news-archive/dashboard/overview.json", timeout=5)
-                pytest.fail("the overview answered without a login")
-            except urllib.error.HTTPError as exc:
-                if exc.code == 401:  # up, and it asks who you are
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.flush()
-                pytest.fail("api-server did not serve the page:\n" + (tmp_path / "api-server.log").read_text()[-4000:])
-            time.sleep(1)
+    with apiserver.api_server(tmp_path, dict(os.environ, NEWS_ARCHIVE_DSN=archive_with_hostile_titles)) as (base, token):
         for path in ("/news-archive/dashboard/", "/news-archive/data-docs/index.html"):
-            with pytest.raises(urllib.error.HTTPError) as refused:  # signed out: no archive data
-                urllib.request.urlopen(f"{base}{path}", timeout=10)
-            assert refused.value.code == 401, path
-        request = urllib.request.Request(
-            f"{base}/auth/token", data=json.dumps({"username": "operator", "password": "test-only-password"}).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=30) as r:
-            token = json.loads(r.read())["access_token"]
+            assert apiserver.get(f"{base}{path}")[0] == 401, path  # signed out: no archive data
         yield base, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
@@ -132,7 +83,7 @@ def test_the_overview_page_shows_the_archive_and_escapes_everything(api_server, 
     assert "articles" in totals and "version links" in totals and "quarantined" in totals
     cards = {c.text.split("\n")[1]: c.text.split("\n")[0]
              for c in browser.find_elements(By.CSS_SELECTOR, "#totals .card")}
-    assert cards["articles"] == "10" and cards["version links"] == "1" and cards["quarantined"] == "2"
+    assert cards["articles"] == "14" and cards["version links"] == "1" and cards["quarantined"] == "3"
 
     runs = browser.find_element(By.ID, "runs").text
     assert "ui-run" in runs and "success" in runs
@@ -143,9 +94,10 @@ def test_the_overview_page_shows_the_archive_and_escapes_everything(api_server, 
     # every file's fate, from analytics.files, the hostile file name as text
     files = {row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[3].text
              for row in browser.find_elements(By.CSS_SELECTOR, "#files tbody tr")}
-    assert len(files) == 12
+    assert len(files) == 17
     assert files[HOSTILE_FILE] == "quarantined" and files["markup-title.txt"] == "quarantined"
-    assert sum(outcome == "article" for outcome in files.values()) == 10
+    assert files["img-title.txt"] == "quarantined"
+    assert sum(outcome == "article" for outcome in files.values()) == 14
 
     links = browser.find_element(By.ID, "links").text
     assert HOSTILE_TITLE in links  # shown as text ...
@@ -154,3 +106,47 @@ def test_the_overview_page_shows_the_archive_and_escapes_everything(api_server, 
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_elements(By.TAG_NAME, "script") == []
     assert browser.find_elements(By.CSS_SELECTOR, "#links b, #quarantine img, #files img") == []
+
+
+def test_every_route_of_every_plugin_app_asks_for_the_login(api_server):
+    """Signed out, every route the plugin mounts answers 401; no schema or docs page is served."""
+    from starlette.routing import Mount
+
+    from tests.dags.test_plugin import _plugin_module
+
+    base, _token = api_server
+    checked = 0
+    for spec in _plugin_module().NewsArchivePlugin.fastapi_apps:
+        for route in spec["app"].routes:
+            path = route.path if not isinstance(route, Mount) else route.path + "/static/some-page.html"
+            status, _, _ = apiserver.get(f"{base}{spec['url_prefix']}{path or '/'}")
+            assert status == 401, (spec["url_prefix"], path, status)
+            checked += 1
+        for path in ("/openapi.json", "/docs", "/redoc"):
+            status, _, _ = apiserver.get(f"{base}{spec['url_prefix']}{path}")
+            assert status in (401, 404), (spec["url_prefix"], path, status)
+    assert checked >= 5
+
+
+def test_hostile_titles_in_the_data_docs_run_nothing(api_server, browser, settings):
+    """The quarantined titles' markup, through a real run, on the real Data Docs page."""
+    from selenium.webdriver.common.by import By
+
+    base, token = api_server
+    status, headers, _ = apiserver.get(f"{base}/news-archive/data-docs/index.html", token)
+    assert status == 200
+    assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
+    pages = sorted(settings.data_docs_dir.glob("validations/articles_pre_load/ui-run_batch-0001/*/*.html"))
+    assert pages, list(settings.data_docs_dir.rglob("*.html"))
+    for page in settings.data_docs_dir.rglob("*.html"):  # no file carries the inbox's markup raw
+        text = page.read_text(errors="replace")
+        assert "<img src=x onerror" not in text and "<script>window.pwned" not in text, page
+    browser.get(f"{base}/news-archive/dashboard/")
+    browser.add_cookie({"name": "_token", "value": token, "path": "/"})
+    browser.get(f"{base}/news-archive/data-docs/{pages[0].relative_to(settings.data_docs_dir).as_posix()}")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Budget image probe" in body and "onerror=window.pwned=3" in body  # shown as text
+    assert browser.execute_script("return window.pwned") is None  # nothing ran
+    assert browser.find_elements(By.CSS_SELECTOR, "img[src='x'], img[onerror], b") == []
+    assert all("pwned" not in (s.get_attribute("innerHTML") or "")
+               for s in browser.find_elements(By.TAG_NAME, "script"))
