@@ -150,20 +150,15 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     linkstore.store_pending_keys(conn, loaded["inserted"])
     seconds["fingerprint"] = time.perf_counter() - t
 
-    stats = {
-        "files_seen": len(batch["files"]),
-        "files_archived": sum(a.new for a in archived),
-        "duplicates": sum(not a.new for a in archived) + len(loaded["content_duplicates"]),
-        "quarantined": len(quarantined),
-        "loaded": len(loaded["inserted"]),
-        "seconds": {k: round(v, 4) for k, v in seconds.items()},
-    }
-    processed = len(todo)
+    # What the run did with these files (a retry counts what the attempt that died did too)
+    stats = {"files_seen": len(batch["files"]), **storage.batch_counts(conn, run_id, archived),
+             "seconds": {k: round(v, 4) for k, v in seconds.items()}}
+    processed = stats["files_archived"]  # documents this run read for the first time
     error = None
-    if processed and len(quarantined) / processed > settings.quarantine_threshold:
+    if processed and stats["quarantined"] / processed > settings.quarantine_threshold:
         error = (
-            f"{batch['key']}: {len(quarantined)} of {processed} documents quarantined "
-            f"({len(quarantined) / processed:.0%} > {settings.quarantine_threshold:.0%}); "
+            f"{batch['key']}: {stats['quarantined']} of {processed} documents quarantined "
+            f"({stats['quarantined'] / processed:.0%} > {settings.quarantine_threshold:.0%}); "
             "the good rows are loaded, see archive.quarantine for the reasons"
         )
         stats["error"] = error

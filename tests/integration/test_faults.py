@@ -89,14 +89,23 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
     # the retry (Airflow runs the same task again, with a new connection) succeeds
     retry = storage.connect(dsn)
     stats = pipeline.process_batch(retry, settings, "faulty", batch)
-    assert stats["loaded"] == 300
-    stats_again = pipeline.process_batch(retry, settings, "faulty", batch)  # and a second retry adds nothing
-    assert stats_again["loaded"] == 0
-    pipeline.link_step(retry, "faulty")
-    pipeline.finalize_step(retry, settings, "faulty")
+    # the retry counts what the run did, the dead attempt's archiving included: every one
+    # of the 300 deliveries is new, none a duplicate
+    assert (stats["files_archived"], stats["duplicates"], stats["loaded"], stats["quarantined"]) == (300, 0, 300, 0)
+    before = _archive_state(dsn)
+    stats_again = pipeline.process_batch(retry, settings, "faulty", batch)  # a second retry adds nothing ...
+    assert _archive_state(dsn) == before
+    assert {k: v for k, v in stats_again.items() if k != "seconds"} == {  # ... and counts the same
+        k: v for k, v in stats.items() if k != "seconds"}
+    links = pipeline.link_step(retry, "faulty")
+    pipeline.finalize_step(retry, settings, "faulty", links_made=links.get("links", 0))
     retry.close()
     killer.close()
     assert _archive_state(dsn) == _archive_state(clean_dsn)
+    # the run history says what the clean run's says
+    history = "SELECT files_seen, files_archived, duplicates, quarantined, loaded, links_made, status FROM archive.ingest_runs"
+    assert fetch(dsn, history) == fetch(clean_dsn, history) == [(300, 300, 0, 0, 300, fetch(
+        clean_dsn, "SELECT count(*) FROM archive.version_links")[0][0], "success")]
     assert fetch(dsn, "SELECT count(*) FROM archive.version_links") == fetch(
         clean_dsn, "SELECT count(*) FROM archive.version_links")
 
