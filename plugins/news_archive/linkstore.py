@@ -1,6 +1,6 @@
 """Version linking against the archive in Postgres: candidates, links, stories.
 
-Linkers take one advisory lock for the duration of a chunk: two workers linking
+Linkers take one pipeline lock (the 'link' row of archive.pipeline_locks) for the duration of a chunk: two workers linking
 at once run one after the other, so the second sees every key and link the
 first committed (no lost and no duplicate links), and the result does not
 depend on which worker ran first.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import psycopg2.extras
 
+from news_archive import storage
 from news_archive.linking import (
     METHOD_VERSION,
     Fingerprint,
@@ -33,7 +34,6 @@ from news_archive.linking import (
     verify,
 )
 
-LINK_LOCK = 7_246_002
 PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
 MAX_CANDIDATES = 40
@@ -247,7 +247,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
     try:
         while True:
             with conn, conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (LINK_LOCK,))
+                storage.take_lock(cur, "link")
                 cur.execute("SELECT id FROM archive.articles WHERE linked_at IS NULL AND id > %s ORDER BY id LIMIT %s",
                             (after, chunk))
                 pending = [r[0] for r in cur.fetchall()]
@@ -397,7 +397,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
 def relink_all(conn, run_id: str | None = None) -> dict[str, int]:
     """Recompute every link and story with the current method (idempotent)."""
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LINK_LOCK,))
+        storage.take_lock(cur, "link")
         cur.execute("DELETE FROM archive.version_links")
         cur.execute("DELETE FROM archive.link_keys")
         cur.execute("UPDATE archive.articles SET linked_at = NULL, link_method = NULL, story_id = NULL")

@@ -24,9 +24,9 @@ import psycopg2.extras
 from news_archive.config import REPO_ROOT
 
 SQL_DIR = Path(os.environ.get("NEWS_ARCHIVE_SQL_DIR", REPO_ROOT / "sql"))
-ARCHIVE_LOCK = 7_246_004  # one batch inserting raw documents at a time (see archive_files)
-LOAD_LOCK = 7_246_003  # one batch inserting articles at a time (see load_batch)
-MIGRATION_LOCK = 7_246_001  # pg_advisory_xact_lock key: one migrator at a time
+# Pipeline locks are rows of archive.pipeline_locks (take_lock): 'archive', 'load', 'link',
+# 'migration'. Only a new archive's first migration, before that table exists, uses this key.
+MIGRATION_LOCK = 7_246_001
 
 
 # Lookups by hash. The hashes are char(64): a text[] parameter would compare column::text,
@@ -73,14 +73,19 @@ def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
 def migrate(conn, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply the numbered migrations not yet applied; return their versions.
 
-    Safe to run from several processes at once (an advisory lock serializes
-    them) and as often as you like. An applied migration whose file changed is
-    an error: write a new migration instead.
+    Safe to run from several processes at once (the 'migration' pipeline lock serializes
+    them) and as often as you like. An applied migration whose file changed is an error:
+    write a new migration instead. The analytics views are re-created only when their
+    file changed, so an up-to-date archive sees no DDL at all.
     """
     applied_now: list[str] = []
     with conn:
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute("SELECT to_regclass('archive.pipeline_locks') IS NOT NULL")
+            if cur.fetchone()[0]:
+                take_lock(cur, "migration")
+            else:  # a new archive: no lock table yet (nothing to protect from other roles either)
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             cur.execute("CREATE SCHEMA IF NOT EXISTS archive")
             cur.execute(
                 """CREATE TABLE IF NOT EXISTS archive.schema_migrations (
@@ -105,10 +110,77 @@ def migrate(conn, sql_dir: Path = SQL_DIR) -> list[str]:
                     (version, path.name, checksum),
                 )
                 applied_now.append(version)
-            # Views are re-created every time: they hold no data.
+            # Views hold no data: re-created when their file changed (or a migration ran).
             for path in sorted((sql_dir / "views").glob("*.sql")):
-                cur.execute(path.read_text(encoding="utf-8"))
+                sql = path.read_text(encoding="utf-8")
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                cur.execute("SELECT checksum FROM archive.view_versions WHERE name = %s", (path.name,))
+                row = cur.fetchone()
+                if row and row[0] == checksum and not applied_now:
+                    continue
+                cur.execute(sql)
+                cur.execute(
+                    """INSERT INTO archive.view_versions (name, checksum) VALUES (%s, %s)
+                       ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
+                    (path.name, checksum))
     return applied_now
+
+
+class PipelineLockTimeout(RuntimeError):
+    """A pipeline lock was not had within NEWS_ARCHIVE_LOCK_TIMEOUT_SECONDS."""
+
+
+def lock_timeout_seconds() -> float:
+    value = os.environ.get("NEWS_ARCHIVE_LOCK_TIMEOUT_SECONDS")
+    return float(value) if value not in (None, "") else 300.0
+
+
+def take_lock(cur, name: str, timeout: float | None = None) -> None:
+    """Take the pipeline lock `name` (a row of archive.pipeline_locks) until the transaction ends.
+
+    Waits at most `timeout` seconds (NEWS_ARCHIVE_LOCK_TIMEOUT_SECONDS, default 300); every
+    later lock wait of the transaction is time-boxed the same way. When the wait runs out,
+    raises PipelineLockTimeout naming the session that holds the lock.
+    """
+    import psycopg2.errors
+
+    timeout = lock_timeout_seconds() if timeout is None else timeout
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(int(timeout * 1000), 1)}ms",))
+    cur.execute("SAVEPOINT pipeline_lock")
+    try:
+        cur.execute("SELECT 1 FROM archive.pipeline_locks WHERE name = %s FOR UPDATE NOWAIT", (name,))
+        cur.execute("RELEASE SAVEPOINT pipeline_lock")
+        return
+    except psycopg2.errors.LockNotAvailable:
+        cur.execute("ROLLBACK TO SAVEPOINT pipeline_lock")
+    holder = _lock_holder(cur, name)
+    try:
+        cur.execute("SELECT 1 FROM archive.pipeline_locks WHERE name = %s FOR UPDATE", (name,))
+        cur.execute("RELEASE SAVEPOINT pipeline_lock")
+    except psycopg2.errors.LockNotAvailable as exc:
+        raise PipelineLockTimeout(
+            f"waited {timeout:g} s for the pipeline's {name!r} lock, held by {holder}; end that session "
+            f"(SELECT pg_terminate_backend(pid)) or raise NEWS_ARCHIVE_LOCK_TIMEOUT_SECONDS") from exc
+
+
+def _lock_holder(cur, name: str) -> str:
+    """Who holds a pipeline lock row: the transaction in the row's xmax, found in pg_locks."""
+    cur.execute(
+        """SELECT a.pid, a.usename, a.application_name, a.client_addr, a.state,
+                  to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), left(a.query, 200)
+           FROM archive.pipeline_locks p
+           JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid::text = p.xmax::text
+                          AND l.mode = 'ExclusiveLock' AND l.granted
+           JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE p.name = %s""",
+        (name,),
+    )
+    row = cur.fetchone()
+    if not row:
+        return "another session (it could not be identified)"
+    pid, user, app, addr, state, since, query = row
+    return (f"session pid {pid} (user {user}, application {app or '-'}, client {addr or 'local'}, "
+            f"{state}, in a transaction since {since}; last query: {query!r})")
 
 
 # --------------------------------------------------------------------------- runs
@@ -203,7 +275,7 @@ def _archive_chunk(conn, run_id: str, items: list[tuple]) -> list[Archived]:
         # Batches archiving in parallel may hold the same bytes in opposite orders: one lock
         # around the insert keeps their unique-index waits from deadlocking, and raw ids
         # follow the files' order (the order of ingestion within a batch).
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (ARCHIVE_LOCK,))
+        take_lock(cur, "archive")
         first: dict[str, tuple] = {}
         for item in items:
             first.setdefault(item[2], item)  # the same bytes twice in one batch: one raw document
@@ -385,7 +457,7 @@ def load_batch(conn, run_id: str, rows: list[tuple], quarantined: list[Quarantin
         # content in opposite orders, and with the lock the dedup below cannot race. The lock
         # is held from here to commit (a fraction of a second per batch).
         waited = time.perf_counter()
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        take_lock(cur, "load")
         waited = time.perf_counter() - waited
         hashes = sorted({r[hash_col] for r in rows})
         cur.execute(CONTENT_HASH_LOOKUP, (hashes,))

@@ -22,6 +22,14 @@ def _hostile_files(inbox, outside) -> dict[str, bytes]:
         "name with spaces.txt": b"Spaces in the name\n\n" + b"A perfectly ordinary body of text. " * 20,
         "new\nline.txt": b"A newline in the name\n\n" + b"Another ordinary body of words here. " * 20,
     }
+    # titles that try to run script where they are shown (Data Docs, the overview page)
+    body = b"The council approved the budget on Tuesday after a long debate about roads. " * 4
+    files["img-title.txt"] = b"<img src=x onerror=alert(2)> Budget image probe\n\n" + body
+    files["script-title.txt"] = b"<script>alert(1)</script> Budget passes\n\n" + body.replace(b"roads", b"rates")
+    files["<svg onload=alert(3)>.txt"] = b"Budget file name probe\n\n" + body.replace(b"roads", b"parks")
+    # a title that displays as something it is not (bidirectional override, zero-width space)
+    files["bidi-title.txt"] = ("Budget\u200b vote \u202eoverride\u202c result\n\n".encode()
+                               + body.replace(b"roads", b"schools"))
     files["caf\u00e9-\u6771\u4eac-\u0645\u0631\u062d\u0628\u0627.txt"] = (
         b"Non-ASCII file name\n\n" + "Ein ganz normaler Text über Nachrichten. ".encode() * 20)
     for name, content in files.items():
@@ -67,6 +75,20 @@ def test_a_hostile_inbox_runs_to_the_end_and_every_file_has_an_outcome(airflow_a
     for name, codes, message, content in reasons:
         assert codes and message.strip(), name
         assert bytes(content) == hostile.get(name, good.get(name)), name
+
+    # markup in titles is refused with a reason; invisible format characters are removed
+    codes = {name: c for name, c, _m, _b in reasons}
+    assert codes["img-title.txt"] == ["html_in_title"] and codes["script-title.txt"] == ["html_in_title"]
+    assert delivered["<svg onload=alert(3)>.txt"] == "loaded"  # a file name is no markup in the text
+    (bidi_title,) = fetch(dsn, "SELECT title FROM analytics.articles WHERE file_name = 'bidi-title.txt'")[0]
+    assert bidi_title == "Budget vote override result"
+    # and no Data Docs file carries the inbox's markup raw
+    docs = list((inbox.parent / "data_docs").rglob("*.html"))
+    assert docs
+    for page in docs:
+        text = page.read_text(errors="replace")
+        for raw in ("<img src=x onerror", "<script>alert(1)", "<svg onload"):
+            assert raw not in text, (page, raw)
 
     # nothing from outside the inbox was read, and the outside file is untouched
     assert fetch(dsn, "SELECT count(*) FROM archive.raw_documents WHERE content = %s",
