@@ -58,7 +58,7 @@ def cmd_relink(args) -> None:
     from news_archive.linkstore import relink_all
 
     conn = storage.connect(_dsn(args))
-    storage.migrate(conn)
+    storage.check_schema(conn)
     print(json.dumps(relink_all(conn), indent=2))
 
 

@@ -37,8 +37,12 @@ class Batch:
 
 
 def claim_step(conn, settings: Settings, run_id: str, dag_id: str | None = None) -> list[dict]:
-    """Start the run's history row, claim inbox files, split them into batches."""
-    storage.migrate(conn)
+    """Start the run's history row, claim inbox files, split them into batches.
+
+    The archive's schema must be the code's (storage.check_schema): a run never migrates,
+    and a run against an out-of-date archive fails before it changes anything.
+    """
+    storage.check_schema(conn)
     storage.start_run(conn, run_id, dag_id)
     files, refused = inbox.claim(settings, run_id, limit=settings.max_files_per_run)
     if refused:

@@ -111,19 +111,60 @@ def migrate(conn, sql_dir: Path = SQL_DIR) -> list[str]:
                 )
                 applied_now.append(version)
             # Views hold no data: re-created when their file changed (or a migration ran).
+            cur.execute("SELECT to_regclass('archive.view_versions') IS NOT NULL")
+            recorded = cur.fetchone()[0]  # (an archive older than migration 008 records none)
             for path in sorted((sql_dir / "views").glob("*.sql")):
                 sql = path.read_text(encoding="utf-8")
                 checksum = hashlib.sha256(sql.encode()).hexdigest()
-                cur.execute("SELECT checksum FROM archive.view_versions WHERE name = %s", (path.name,))
-                row = cur.fetchone()
-                if row and row[0] == checksum and not applied_now:
-                    continue
+                if recorded and not applied_now:
+                    cur.execute("SELECT checksum FROM archive.view_versions WHERE name = %s", (path.name,))
+                    row = cur.fetchone()
+                    if row and row[0] == checksum:
+                        continue
                 cur.execute(sql)
-                cur.execute(
-                    """INSERT INTO archive.view_versions (name, checksum) VALUES (%s, %s)
-                       ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
-                    (path.name, checksum))
+                if recorded:
+                    cur.execute(
+                        """INSERT INTO archive.view_versions (name, checksum) VALUES (%s, %s)
+                           ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
+                        (path.name, checksum))
     return applied_now
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The archive's schema is not the one this code needs: `news-archive migrate` first."""
+
+
+def code_schema_version(sql_dir: Path = SQL_DIR) -> str:
+    return migration_files(sql_dir)[-1].name[:3]
+
+
+def check_schema(conn, sql_dir: Path = SQL_DIR) -> str:
+    """The archive's schema version, when it is the one this code needs; else SchemaOutOfDate.
+
+    Runs check, they never migrate: schema changes are a deliberate step (`news-archive
+    migrate`, the compose init job, `make demo`). Reads only, so a refused run changes nothing.
+    """
+    needed = code_schema_version(sql_dir)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('archive.schema_migrations') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            raise SchemaOutOfDate(f"the archive has no schema yet, this code needs {needed}: "
+                                  "run `news-archive migrate`")
+        cur.execute("SELECT max(version) FROM archive.schema_migrations")
+        current = cur.fetchone()[0] or "000"
+        if current < needed:
+            raise SchemaOutOfDate(f"archive schema at {current}, this code needs {needed}: "
+                                  "run `news-archive migrate`")
+        if current > needed:
+            raise SchemaOutOfDate(f"archive schema at {current} is newer than this code ({needed}): "
+                                  "deploy the code that migrated it")
+        cur.execute("SELECT name, checksum FROM archive.view_versions")  # (exists from 008 on)
+        applied = dict(cur.fetchall())
+    for path in sorted((sql_dir / "views").glob("*.sql")):
+        if applied.get(path.name) != hashlib.sha256(path.read_text(encoding="utf-8").encode()).hexdigest():
+            raise SchemaOutOfDate(f"the analytics views ({path.name}) changed since the archive was migrated: "
+                                  "run `news-archive migrate`")
+    return current
 
 
 class PipelineLockTimeout(RuntimeError):

@@ -1,10 +1,11 @@
--- Analyst views: stable column names (docs/analysts.md). Re-created by every migrate;
--- add columns at the end, never rename or drop one.
-DROP VIEW IF EXISTS analytics.articles, analytics.current_articles, analytics.story_timeline,
-    analytics.version_links, analytics.version_diffs, analytics.quarantine, analytics.refused_files,
-    analytics.ingest_runs, analytics.files CASCADE;
+-- Analyst views: stable column names (docs/analysts.md). Applied by `news-archive migrate`
+-- when this file changed, with CREATE OR REPLACE VIEW: a view is never dropped from under
+-- the analysts' own views that depend on it. Add columns at the end; never rename, retype or
+-- drop one (Postgres refuses that in CREATE OR REPLACE). A view that truly must change shape
+-- is dropped and re-created by a numbered migration, which says so and names what depends
+-- on it (DROP VIEW without CASCADE fails while another view depends on it).
 
-CREATE VIEW analytics.articles AS
+CREATE OR REPLACE VIEW analytics.articles AS
 SELECT a.id AS article_id, a.story_id, a.title, a.body, a.published_at, a.published_precision,
        a.source, a.url, a.author, a.language, a.word_count, a.source_format, a.encoding,
        a.ingested_at, a.run_id, r.original_name AS file_name, s.search
@@ -15,7 +16,7 @@ COMMENT ON VIEW analytics.articles IS 'Every cleaned article; search is the full
 
 -- Versions of a story in order: by publication date when every version has one,
 -- else by ingestion (the same rule that gives a version link its direction).
-CREATE VIEW analytics.story_timeline AS
+CREATE OR REPLACE VIEW analytics.story_timeline AS
 SELECT v.story_id,
        row_number() OVER (PARTITION BY v.story_id
                           ORDER BY CASE WHEN v.all_dated THEN v.published_at END, v.ingested_at, v.article_id)
@@ -32,7 +33,7 @@ LEFT JOIN LATERAL (
 COMMENT ON VIEW analytics.story_timeline IS
     'All versions of each story in order, with the relation to (and diff from) a parent version.';
 
-CREATE VIEW analytics.current_articles AS
+CREATE OR REPLACE VIEW analytics.current_articles AS
 SELECT DISTINCT ON (a.story_id)
        a.story_id, a.article_id, a.title, a.body, a.published_at, a.ingested_at, a.source, a.url,
        count(*) OVER (PARTITION BY a.story_id) AS versions, a.search
@@ -41,7 +42,7 @@ JOIN analytics.story_timeline t ON t.article_id = a.article_id
 ORDER BY a.story_id, t.version_number DESC;
 COMMENT ON VIEW analytics.current_articles IS 'The latest version of each story (last in analytics.story_timeline).';
 
-CREATE VIEW analytics.version_links AS
+CREATE OR REPLACE VIEW analytics.version_links AS
 SELECT l.id AS link_id, l.relation, l.parent_article_id, p.title AS parent_title, p.published_at AS parent_published_at,
        l.child_article_id, c.title AS child_title, c.published_at AS child_published_at, p.story_id,
        l.scores, l.diff_summary, l.method_version, l.found_at, l.run_id
@@ -50,7 +51,7 @@ JOIN archive.articles p ON p.id = l.parent_article_id
 JOIN archive.articles c ON c.id = l.child_article_id;
 COMMENT ON VIEW analytics.version_links IS 'Each link between two versions, with both titles, scores and diff summary.';
 
-CREATE VIEW analytics.version_diffs AS
+CREATE OR REPLACE VIEW analytics.version_diffs AS
 SELECT l.id AS link_id, s.step, s.item ->> 'op' AS op, s.item ->> 'parent' AS parent_sentence,
        s.item ->> 'child' AS child_sentence, (s.item ->> 'similarity')::numeric AS similarity
 FROM archive.version_links l
@@ -58,18 +59,18 @@ CROSS JOIN LATERAL jsonb_array_elements(l.aligned_diff) WITH ORDINALITY AS s(ite
 COMMENT ON VIEW analytics.version_diffs IS
     'The aligned sentence diff of each link: kept, changed, added, removed; ORDER BY step.';
 
-CREATE VIEW analytics.quarantine AS
+CREATE OR REPLACE VIEW analytics.quarantine AS
 SELECT q.id AS quarantine_id, q.raw_document_id, r.original_name AS file_name, r.size_bytes, q.stage,
        q.reason_codes, q.message, q.failed_expectations, q.parser_version, q.run_id, q.quarantined_at
 FROM archive.quarantine q
 JOIN archive.raw_documents r ON r.id = q.raw_document_id;
 COMMENT ON VIEW analytics.quarantine IS 'Documents held back, with readable reasons (the bytes stay archived).';
 
-CREATE VIEW analytics.refused_files AS
+CREATE OR REPLACE VIEW analytics.refused_files AS
 SELECT run_id, file_name, reason_code, message, refused_at FROM archive.refused_files;
 COMMENT ON VIEW analytics.refused_files IS 'Inbox entries never read (symlinks, unreadable files), with reasons.';
 
-CREATE VIEW analytics.ingest_runs AS
+CREATE OR REPLACE VIEW analytics.ingest_runs AS
 SELECT run_id, dag_id, status, started_at, finished_at, finished_at - started_at AS duration,
        files_seen, files_archived, duplicates, quarantined, loaded, links_made, stage_seconds, error
 FROM archive.ingest_runs;
@@ -83,7 +84,7 @@ COMMENT ON VIEW analytics.ingest_runs IS 'Run history: one row per ingestion run
 --   quarantined      held back: reason_codes and message say why (the bytes stay archived)
 --   refused          never read (a symbolic link, not a regular file, ...): reason_codes and message
 --   pending          archived, not yet parsed (a run still under way, or one that died)
-CREATE VIEW analytics.files AS
+CREATE OR REPLACE VIEW analytics.files AS
 SELECT d.file_name, d.delivered_at, d.run_id,
        CASE WHEN d.is_duplicate THEN 'same_bytes_as'
             WHEN a.id IS NOT NULL THEN 'article'
