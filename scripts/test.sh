@@ -8,11 +8,13 @@ cd "$ROOT"
 export GX_ANALYTICS_ENABLED=false
 # Debian packages some tests need, installed when missing (root with apt only):
 #   docker-compose (tests/test_docker.py checks docker/docker-compose.yml; no engine needed),
-#   chromium + chromium-driver (tests/ui/: the overview page in a real headless browser).
+#   chromium + chromium-driver (tests/ui/: the overview page in a real headless browser),
+#   redis-server (tests/scaleout/: the Celery test starts its own broker on a free port).
 need=()
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "installing ${need[*]} from Debian" >&2

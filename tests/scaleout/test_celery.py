@@ -1,7 +1,8 @@
 """Scale-out: the unchanged DAG under CeleryExecutor with two workers.
 
-A real api-server, scheduler, dag-processor and two Celery workers (Redis broker on
-127.0.0.1:6379, Airflow metadata in a throw-away Postgres database) run one DAG run
+A real api-server, scheduler, dag-processor and two Celery workers (a Redis broker the
+test starts on a free port, Airflow metadata in a throw-away Postgres database, on the
+configured server or the embedded one) run one DAG run
 over 500 files. Every file must be loaded exactly once, and both workers must have run
 mapped batches. Slow (about two minutes), marked `slow`, and run in CI.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,36 +29,53 @@ from tests.conftest import REPO, fetch
 
 pytestmark = pytest.mark.slow
 
-REDIS = os.environ.get("NEWS_ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _redis_up() -> bool:
-    host, port = REDIS.split("//")[1].split("/")[0].split(":")
+@pytest.fixture
+def redis_url(tmp_path):
+    """A Redis of the test's own, on a free port (NEWS_ARCHIVE_TEST_REDIS_URL names another).
+
+    scripts/test.sh installs Debian's redis-server when it is missing."""
+    if url := os.environ.get("NEWS_ARCHIVE_TEST_REDIS_URL"):
+        yield url
+        return
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(server):
+        pytest.fail("redis-server is missing: scripts/test.sh installs it (apt-get install redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-        return True
-    except OSError:
-        return False
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture
 def metadata_db(databases) -> str:
     dsn = databases.create(migrate=False)
-    params = psycopg2.extensions.parse_dsn(dsn)
-    user = params.get("user", "postgres")
-    password = f":{params['password']}" if params.get("password") else ""
-    return (f"postgresql+psycopg2://{user}{password}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}"
-            f"/{params['dbname']}")
+    # a SQLAlchemy URL of the same database; a Unix socket (the embedded server) goes in
+    # the query, as libpq's host=, not in the URL's host
+    from news_archive.quality import sqlalchemy_url
+
+    return sqlalchemy_url(psycopg2.extensions.parse_dsn(dsn))
 
 
-def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path):
-    assert _redis_up(), f"Redis is not reachable at {REDIS}"
+def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path, redis_url):
     home = tmp_path / "airflow"
     home.mkdir()
     inbox = tmp_path / "data" / "inbox"
@@ -80,7 +99,7 @@ def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
-        "AIRFLOW__CELERY__BROKER_URL": REDIS,
+        "AIRFLOW__CELERY__BROKER_URL": redis_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata_db.replace("+psycopg2", ""),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
@@ -115,7 +134,7 @@ def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path
         start("worker2", "celery", "worker", "--celery-hostname", "worker2@%h",
               AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()))
 
-        meta = with_dbname(dsn, metadata_db.rsplit("/", 1)[1])
+        meta = with_dbname(dsn, __import__("sqlalchemy").engine.make_url(metadata_db).database)
         deadline = time.time() + 240
         while not fetch(meta, "SELECT 1 FROM dag WHERE dag_id = 'news_ingest'"):
             assert time.time() < deadline, "the DAG was never parsed\n" + tail()
