@@ -4,11 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lint bench bench-links eval-links train-linker airflow-ui clean
+.PHONY: help install demo test test-unit lint bench bench-links eval-links train-linker airflow-ui clean
 
 help:
 	@echo "make demo        run the DAG once over data/samples (embedded Postgres if none configured)"
 	@echo "make test        install what is needed and run the whole test suite"
+	@echo "make test-unit   the tests that need no database or service (seconds)"
 	@echo "make lint        ruff (with Airflow's AIR rules)"
 	@echo "make bench       end to end over 20,000 dumps: stages, raw COPY, RSS, scaling (bench/run.py)"
 	@echo "make eval-links  version linking on every labelled corpus in ../shared, through the pipeline (PASS/FAIL)"
@@ -30,6 +31,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit tests/test_layers.py tests/test_packaging.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dags plugins tests bench scripts

@@ -97,16 +97,21 @@ def _on_failure(context):
 def news_ingest():
     @task
     def claim_inbox() -> list[dict]:
-        from news_archive.pipeline import claim_step
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from news_archive.pipeline import SchemaOutOfDate, claim_step
 
         ctx = get_current_context()
-        return claim_step(_conn(), _settings(), ctx["run_id"], dag_id=ctx["dag"].dag_id)
+        try:
+            return claim_step(_conn(), _settings(), ctx["run_id"], dag_id=ctx["dag"].dag_id)
+        except SchemaOutOfDate as exc:
+            raise AirflowFailException(str(exc)) from exc  # needs `news-archive migrate`: a retry would not help
 
     @task(map_index_template="{{ batch_label }}")
     def process_batch(batch: dict) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from news_archive.pipeline import QualityThresholdExceeded
+        from news_archive.pipeline import QualityThresholdExceeded, SchemaOutOfDate
         from news_archive.pipeline import process_batch as run_batch
 
         ctx = get_current_context()
@@ -115,38 +120,48 @@ def news_ingest():
             return run_batch(_conn(), _settings(), ctx["run_id"], batch)
         except QualityThresholdExceeded as exc:
             raise AirflowFailException(str(exc)) from exc  # bad data: a retry would not change it
+        except SchemaOutOfDate as exc:
+            raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="all_done")
     def link_versions() -> dict:
-        from news_archive.pipeline import link_step
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return link_step(_conn(), get_current_context()["run_id"])
+        from news_archive.pipeline import SchemaOutOfDate, link_step
+
+        try:
+            return link_step(_conn(), get_current_context()["run_id"])
+        except SchemaOutOfDate as exc:
+            raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="all_done")
     def check_archive() -> dict:
         """Post-load Great Expectations suite on the archive tables."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from news_archive.pipeline import PostLoadCheckFailed, check_step
+        from news_archive.pipeline import PostLoadCheckFailed, SchemaOutOfDate, check_step
 
         try:
             return check_step(_conn(), _params(), _settings(), get_current_context()["run_id"])
-        except PostLoadCheckFailed as exc:
+        except (PostLoadCheckFailed, SchemaOutOfDate) as exc:
             raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="all_done", outlets=[ARCHIVE_ASSET], retries=1)
     def finalize(link_counts: dict | None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from news_archive.pipeline import finalize_step
+        from news_archive.pipeline import SchemaOutOfDate, finalize_step
 
         ctx = get_current_context()
         link_counts = link_counts or {}
-        result = finalize_step(
-            _conn(), _settings(), ctx["run_id"],
-            links_made=link_counts.get("links", 0),
-            stage_seconds={"link": link_counts.get("seconds", 0.0)},
-        )
+        try:
+            result = finalize_step(
+                _conn(), _settings(), ctx["run_id"],
+                links_made=link_counts.get("links", 0),
+                stage_seconds={"link": link_counts.get("seconds", 0.0)},
+            )
+        except SchemaOutOfDate as exc:
+            raise AirflowFailException(str(exc)) from exc
         ctx["outlet_events"][ARCHIVE_ASSET].extra = {"run_id": ctx["run_id"], **result["moved"]}
         if result["status"] != "success":
             # finalize is the leaf: without this, a run with a failed batch would show green.

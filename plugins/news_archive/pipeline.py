@@ -19,6 +19,9 @@ from news_archive.parsing import Article, Rejection, parse_document
 log = logging.getLogger(__name__)
 
 
+SchemaOutOfDate = storage.SchemaOutOfDate  # a run against an archive not at the code's schema
+
+
 class QualityThresholdExceeded(RuntimeError):
     """Too large a share of a batch was quarantined: the run must show red."""
 
@@ -122,6 +125,7 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     """
     from news_archive import quality
 
+    storage.check_schema(conn)
     seconds: dict[str, float] = {}
     inbox.heartbeat(settings, run_id)
     folder = inbox.claim_dir(settings, run_id)
@@ -179,6 +183,7 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
 
 def link_step(conn, run_id: str) -> dict:
     """Index any article the loading tasks left unindexed, then link the new articles to their versions."""
+    storage.check_schema(conn)
     t = time.perf_counter()
     indexed = storage.index_search(conn)
     index_seconds = time.perf_counter() - t
@@ -194,6 +199,7 @@ def link_step(conn, run_id: str) -> dict:
 
 def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
     """The post-load suite on the archive tables; results recorded, failure raised after."""
+    storage.check_schema(conn)
     from news_archive import quality
 
     t = time.perf_counter()
@@ -217,20 +223,27 @@ def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
 def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
                   stage_seconds: dict | None = None, error: str | None = None) -> dict:
     """File every claimed file away by its outcome and close the run's history row."""
+    storage.check_schema(conn)
     folder = inbox.claim_dir(settings, run_id)
     files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
-    by_sha: dict[str, list[Path]] = {}
-    for path in files:  # the same bytes may arrive under several names in one run
-        by_sha.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
-    outcome_of: dict[Path, str] = {}
-    if by_sha:
+    # Where each file went, from the deliveries the archive step recorded for this run; only
+    # a file with no delivery of this run (the same name and bytes as an earlier run's, whose
+    # delivery is that run's) is read and hashed again.
+    raw_of = storage.delivered_raw_ids(conn, run_id, [p.name for p in files])
+    unrecorded = [p for p in files if p.name not in raw_of]
+    if unrecorded:
+        by_sha: dict[str, list[Path]] = {}
+        for path in unrecorded:
+            by_sha.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
         with conn, conn.cursor() as cur:
             cur.execute(storage.SHA256_LOOKUP, (list(by_sha),))
             ids = dict(cur.fetchall())
-        outcomes = storage.outcomes(conn, ids.values())
         for sha, paths in by_sha.items():
             for path in paths:
-                outcome_of[path] = outcomes.get(ids.get(sha), "pending")
+                if sha in ids:
+                    raw_of[path.name] = ids[sha]
+    outcomes = storage.outcomes(conn, set(raw_of.values())) if raw_of else {}
+    outcome_of: dict[Path, str] = {p: outcomes.get(raw_of.get(p.name), "pending") for p in files}
     moved = {"loaded": 0, "duplicate": 0, "quarantined": 0, "pending": 0}
     for path in files:
         outcome = outcome_of.get(path, "pending")

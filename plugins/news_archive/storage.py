@@ -350,6 +350,16 @@ def _archive_chunk(conn, run_id: str, items: list[tuple]) -> list[Archived]:
     return out
 
 
+def delivered_raw_ids(conn, run_id: str, file_names: Sequence[str]) -> dict[str, int]:
+    """file name -> raw document id, for the files `run_id` archived (its deliveries)."""
+    if not file_names:
+        return {}
+    with conn, conn.cursor() as cur:
+        cur.execute("""SELECT file_name, raw_document_id FROM archive.deliveries
+                       WHERE run_id = %s AND file_name = ANY(%s)""", (run_id, list(file_names)))
+        return dict(cur.fetchall())
+
+
 def batch_counts(conn, run_id: str, archived: Sequence[Archived]) -> dict[str, int]:
     """What the run did with a batch's files, read from the archive, not from this attempt.
 

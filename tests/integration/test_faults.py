@@ -145,6 +145,7 @@ def test_postgres_restarting_between_runs_does_not_stop_the_next_run(tmp_path, s
     server = start(pgdata)
     _put_generated(settings.inbox, 20, seed=12)
     conn = storage.connect(uri)
+    storage.migrate(conn)  # the deliberate step (`news-archive migrate`) before the first run
     first = pipeline.run_once(conn, settings, "before-restart", params=storage.dsn_params(uri))
     assert first["status"] == "success"
 

@@ -123,3 +123,19 @@ def test_hash_lookups_can_use_their_indexes(conn):
                 cur.execute("EXPLAIN " + query, (["0" * 64, "f" * 64],))
                 plan = "\n".join(r[0] for r in cur.fetchall())
                 assert (index in plan and "Index Cond" in plan) == usable, plan
+
+
+def test_finalize_files_each_file_by_the_runs_deliveries_without_reading_it_again(conn, dsn, settings):
+    """The archive step recorded where every file went: finalize uses that record. (A file
+    changed in the claim folder after archiving is filed by what was archived.)"""
+    from news_archive import inbox, pipeline
+    from tests.conftest import put_samples
+
+    put_samples(settings.inbox)
+    (batch,) = pipeline.claim_step(conn, settings, "record-run")
+    pipeline.process_batch(conn, settings, "record-run", batch)
+    for path in inbox.claim_dir(settings, "record-run").iterdir():
+        path.write_bytes(b"overwritten after archiving")  # hashing these would find nothing
+    result = pipeline.finalize_step(conn, settings, "record-run")
+    assert result["moved"] == {"loaded": 2, "duplicate": 0, "quarantined": 0, "pending": 0}
+    assert result["status"] == "success"
