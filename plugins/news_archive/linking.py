@@ -24,7 +24,7 @@ import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 METHOD_VERSION = "sentence-model-3"
@@ -96,9 +96,13 @@ class Sentence:
     plain: frozenset[str] = frozenset()  # stems of plain words: no name, no figure
     bigrams: frozenset[tuple[str, str]] = frozenset()  # adjacent plain stems
 
-    @property
+    @cached_property
     def plain_weight(self) -> float:
         return sum(self.weights[w] for w in self.plain)
+
+    @cached_property
+    def weight(self) -> float:
+        return sum(self.weights.values())
 
 
 @dataclass
@@ -112,7 +116,6 @@ class Fingerprint:
     body_hash: str = ""
     keys: list[int] = field(default_factory=list)
     initials: frozenset[str] = frozenset()  # "uc" for "University of California" (acronyms)
-    title: Sentence | None = None
 
     def order_key(self) -> tuple:
         """Which of two texts is "the short one", whatever the argument order."""
@@ -151,12 +154,6 @@ _NOTHING, _FIGURE, _PLAIN, _CAPITAL, _ACRONYM = range(5)
 
 
 @lru_cache(maxsize=500_000)
-def _token(token: str) -> tuple[str | None, str | None, bool]:
-    """(number, stem, may be a name) for one token."""
-    return _token_info(token)[:3]
-
-
-@lru_cache(maxsize=500_000)
 def _token_info(token: str) -> tuple[str | None, str | None, bool, int, float, str]:
     """(number, stem, may be a name, kind, rarity weight, initial for acronyms or "")."""
     low = token.lower()
@@ -174,7 +171,12 @@ def _token_info(token: str) -> tuple[str | None, str | None, bool, int, float, s
     return number, stem(low), name, _CAPITAL if name else _PLAIN, word_weight(low), initial
 
 
-_DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S. -> US, D.C. -> DC
+_DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+
+
+def _undotted(text: str) -> str:
+    """U.S. -> US, D.C. -> DC: one word either way it is written."""
+    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text) if "." in text else text
 _INITIALS_SKIP = frozenset({"of", "the", "and", "for", "de", "la"})
 
 
@@ -195,11 +197,7 @@ def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
     weights: dict[str, float] = {}
     sequence: list[str] = []
     run: list[str] = []
-    if "." in text:
-        text_ = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
-    else:
-        text_ = text
-    for i, token in enumerate(_WORD.findall(text_)):
+    for i, token in enumerate(_WORD.findall(_undotted(text))):
         number, word_stem, name, kind, weight, initial = _token_info(token)
         if initials is not None:
             if initial:
@@ -230,9 +228,7 @@ def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
 
 def _stems(text: str) -> frozenset[str]:
     """The stems `_sentence` finds in `text` (all of them, nothing else): enough for keys."""
-    if "." in text:
-        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
-    return frozenset(info[1] for info in map(_token_info, _WORD.findall(text)) if info[1] is not None)
+    return frozenset(info[1] for info in map(_token_info, _WORD.findall(_undotted(text))) if info[1] is not None)
 
 
 def candidate_keys_of(body: str) -> list[int]:
@@ -260,7 +256,6 @@ def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True
         words=len(body.split()),
         body_hash=body_hash,
         initials=frozenset(initials),
-        title=title_s,
     )
     if keys:
         fp.keys = candidate_keys(fp)
@@ -385,7 +380,7 @@ def sentence_similarity(a: Sentence, b: Sentence) -> float:
     shared = a.stems & b.stems
     if not shared:
         return 0.0
-    total = sum(a.weights.values()) + sum(b.weights.values())
+    total = a.weight + b.weight
     return 2 * sum(a.weights[w] for w in shared) / total if total else 0.0
 
 
@@ -408,7 +403,6 @@ class Alignment:
     identical: int
     content_coverage: float = 0.0  # rarity-weighted share of the short text's plain words, sentence by sentence
     content_order: float = 0.0  # share of the sentences matched by content that keep their order
-    unmatched: float = 0.0  # rarity-weighted share of the short text in sentences with no counterpart
 
 
 def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
@@ -424,7 +418,7 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
     pairs = []
     identical = 0
     long_texts = {s.text: j for j, s in enumerate(long.sentences)}
-    weighted = got = missing = 0.0
+    weighted = got = 0.0
     content_matches: list[int] = []
     for i, s in enumerate(short.sentences):
         w = s.plain_weight
@@ -453,13 +447,11 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
             pairs.append((i, best_j, best))
         weighted += w
         got += w * best_c
-        if best_c < 0.35:
-            missing += w
         if best_c >= 0.5:
             content_matches.append(best_cj)
     coverage = got / weighted if weighted else 0.0
     order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
-    return Alignment(pairs, identical, coverage, order, missing / weighted if weighted else 1.0)
+    return Alignment(pairs, identical, coverage, order)
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
@@ -518,7 +510,6 @@ def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = 
         "ordered_coverage": ordered_coverage,
         "content_coverage": al.content_coverage,
         "content_order": al.content_order,
-        "unmatched": al.unmatched,
         "phrase_overlap": len(short_bigrams & long_bigrams) / len(short_bigrams) if short_bigrams else 0.0,
         "content_containment": _weighted_containment(short, long),
         "short_sentences": float(len(short.sentences)),

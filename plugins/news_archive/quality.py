@@ -252,13 +252,13 @@ def escaped_for_docs(serialized: str) -> str:
     """
     import json
 
-    doc = json.loads(serialized) if isinstance(serialized, str) else serialized
+    doc = json.loads(serialized)
     for r in doc.get("results", []):
         if "result" in r:
             r["result"] = _escape_strings(r["result"])
         if "exception_info" in r:
             r["exception_info"] = _escape_strings(r["exception_info"])
-    return json.dumps(doc) if isinstance(serialized, str) else doc
+    return json.dumps(doc)
 
 
 def build_docs(context, docs_dir, suites=(), keep_days: int = 90) -> None:

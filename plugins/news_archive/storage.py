@@ -378,16 +378,14 @@ def batch_counts(conn, run_id: str, archived: Sequence[Archived]) -> dict[str, i
                                ON d.raw_document_id = b.raw_id AND d.file_name = b.file_name
                                WHERE d.run_id = %s AND NOT d.is_duplicate),
                     raws AS (SELECT DISTINCT raw_id FROM batch)
-               SELECT (SELECT count(*) FROM batch b JOIN archive.deliveries d
-                         ON d.raw_document_id = b.raw_id AND d.file_name = b.file_name
-                       WHERE d.run_id = %s AND NOT d.is_duplicate),
+               SELECT (SELECT count(*) FROM firsts),
                       (SELECT count(*) FROM archive.content_duplicates c JOIN firsts f ON f.raw_id = c.raw_document_id
                        WHERE c.run_id = %s),
                       (SELECT count(*) FROM archive.quarantine q JOIN raws r ON r.raw_id = q.raw_document_id
                        WHERE q.run_id = %s),
                       (SELECT count(*) FROM archive.articles a JOIN raws r ON r.raw_id = a.raw_document_id
                        WHERE a.run_id = %s)""",
-            ([r for r, _ in pairs], [n for _, n in pairs], run_id, run_id, run_id, run_id, run_id),
+            ([r for r, _ in pairs], [n for _, n in pairs], run_id, run_id, run_id, run_id),
         )
         archived_n, content_duplicates, quarantined, loaded = cur.fetchone()
     return {"files_archived": archived_n, "duplicates": len(archived) - archived_n + content_duplicates,
