@@ -366,7 +366,8 @@ def batch_counts(conn, run_id: str, archived: Sequence[Archived]) -> dict[str, i
     A retried batch finds its bytes archived and its articles loaded by the attempt that
     died: counted from what this attempt saw, they would be duplicates and nothing loaded.
     A file counts as archived when its delivery is this run's first delivery of those bytes;
-    articles, quarantine rows and content duplicates count when this run made them.
+    articles, quarantine rows and content duplicates count when this run made them from
+    those files (bytes first archived by another batch of the run count there, not here).
     """
     if not archived:
         return {"files_archived": 0, "duplicates": 0, "quarantined": 0, "loaded": 0}
@@ -376,14 +377,13 @@ def batch_counts(conn, run_id: str, archived: Sequence[Archived]) -> dict[str, i
             """WITH batch AS (SELECT * FROM unnest(%s::bigint[], %s::text[]) AS b(raw_id, file_name)),
                     firsts AS (SELECT DISTINCT b.raw_id FROM batch b JOIN archive.deliveries d
                                ON d.raw_document_id = b.raw_id AND d.file_name = b.file_name
-                               WHERE d.run_id = %s AND NOT d.is_duplicate),
-                    raws AS (SELECT DISTINCT raw_id FROM batch)
+                               WHERE d.run_id = %s AND NOT d.is_duplicate)
                SELECT (SELECT count(*) FROM firsts),
                       (SELECT count(*) FROM archive.content_duplicates c JOIN firsts f ON f.raw_id = c.raw_document_id
                        WHERE c.run_id = %s),
-                      (SELECT count(*) FROM archive.quarantine q JOIN raws r ON r.raw_id = q.raw_document_id
+                      (SELECT count(*) FROM archive.quarantine q JOIN firsts f ON f.raw_id = q.raw_document_id
                        WHERE q.run_id = %s),
-                      (SELECT count(*) FROM archive.articles a JOIN raws r ON r.raw_id = a.raw_document_id
+                      (SELECT count(*) FROM archive.articles a JOIN firsts f ON f.raw_id = a.raw_document_id
                        WHERE a.run_id = %s)""",
             ([r for r, _ in pairs], [n for _, n in pairs], run_id, run_id, run_id, run_id),
         )

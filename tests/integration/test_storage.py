@@ -139,3 +139,23 @@ def test_finalize_files_each_file_by_the_runs_deliveries_without_reading_it_agai
     result = pipeline.finalize_step(conn, settings, "record-run")
     assert result["moved"] == {"loaded": 2, "duplicate": 0, "quarantined": 0, "pending": 0}
     assert result["status"] == "success"
+
+
+def test_the_same_bytes_in_two_batches_of_one_run_are_counted_once(conn, dsn, settings):
+    """Run history: the second batch's copy is a duplicate, and its article is not counted again."""
+    import dataclasses
+
+    from news_archive import evaluation, pipeline
+
+    articles = evaluation.generated_articles(3, seed=21)
+    docs = [f"{title}\n\n{body}\n".encode() for _, title, body in articles]
+    for name, content in (("1.txt", docs[0]), ("2.txt", docs[1]), ("3.txt", docs[0]), ("4.txt", docs[2])):
+        (settings.inbox / name).write_bytes(content)
+    two_per_batch = dataclasses.replace(settings, batch_size=2)
+    assert pipeline.run_once(conn, two_per_batch, "split-run", params=storage.dsn_params(dsn))["status"] == "success"
+    batches = fetch(dsn, """SELECT batch_key, (stats->>'files_archived')::int, (stats->>'duplicates')::int,
+                                   (stats->>'loaded')::int FROM archive.run_batches
+                            WHERE run_id = 'split-run' AND batch_key LIKE 'batch-%' ORDER BY batch_key""")
+    assert batches == [("batch-0001", 2, 0, 2), ("batch-0002", 1, 1, 1)]
+    assert fetch(dsn, "SELECT files_seen, files_archived, duplicates, loaded FROM archive.ingest_runs") == [
+        (4, 3, 1, 3)]
