@@ -33,10 +33,10 @@ test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit tests/test_layers.py tests/test_packaging.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q tests/unit tests/test_layers.py tests/test_packaging.py tests/test_docs.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check dags plugins tests bench scripts
+	$(BIN)/ruff check dags plugins tests bench scripts devkit
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -18,7 +18,7 @@ def admin_dsn() -> str:
     NEWS_ARCHIVE_BENCH_ADMIN_DSN, else NEWS_ARCHIVE_TEST_ADMIN_DSN, else the embedded
     server in .devdb/ (started on demand, as the tests do).
     """
-    from news_archive.devdb import admin_dsn as first_admin_dsn
+    from devkit.databases import admin_dsn as first_admin_dsn
 
     return first_admin_dsn("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN")
 
@@ -26,7 +26,7 @@ def admin_dsn() -> str:
 @contextlib.contextmanager
 def scratch_database(prefix: str = "news_archive_bench", keep: bool = False):
     """A fresh, migrated database; dropped afterwards unless keep=True."""
-    from news_archive.devdb import create_database, drop_database
+    from devkit.databases import create_database, drop_database
 
     admin = admin_dsn()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from news_archive.evaluation import generated_articles  # noqa: F401  (re-exported for the benchmarks)
+from devkit.evaluation import generated_articles  # noqa: F401  (re-exported for the benchmarks)
 
 REPO = Path(__file__).resolve().parents[1]
 BBC = REPO.parent / "shared" / "corpora" / "bbc"

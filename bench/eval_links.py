@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import real_corpora  # noqa: E402
 from bench.common import scratch_database, scratch_inbox  # noqa: E402
 from bench.corpus import BBC, BBC_SUMMARIES, generated_articles  # noqa: E402
-from news_archive import evaluation, linking, pipeline, storage  # noqa: E402
+from devkit import evaluation  # noqa: E402
+from news_archive import linking, pipeline, store  # noqa: E402
 
 GOALS = {"precision": 0.99, "recall_exact_condensed": 0.95, "recall_reworded": 0.90}
 
@@ -68,12 +69,12 @@ def through_pipeline(files: dict[str, bytes], *, keep_db: bool = False, prefix: 
     with scratch_database(prefix, keep=keep_db) as dsn, scratch_inbox() as settings:
         for name, content in files.items():
             (settings.inbox / name).write_bytes(content)
-        conn = storage.connect(dsn)
+        conn = store.db.connect(dsn)
         start = time.perf_counter()
         runs = 0
         while any(settings.inbox.iterdir()):
             runs += 1
-            pipeline.run_once(conn, settings, f"eval-{runs}", params=storage.dsn_params(dsn))
+            pipeline.run_once(conn, settings, f"eval-{runs}", database_url=store.db.sqlalchemy_url(dsn))
         seconds = time.perf_counter() - start
         article_of, links = evaluation.collect(conn)
         with conn.cursor() as cur:

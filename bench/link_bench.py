@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2.extras  # noqa: E402
 
 from bench.common import peak_rss_mib, scratch_database  # noqa: E402
-from news_archive import evaluation, linkstore, storage  # noqa: E402
+from devkit import evaluation  # noqa: E402
+from news_archive import store  # noqa: E402
 from news_archive.parsing import Article, parse_document  # noqa: E402
 
 
@@ -46,8 +47,8 @@ def load_articles(conn, run_id: str, docs: list[tuple[str, bytes]]) -> int:
         for name, content in chunk:
             article = parse_document(content)
             if isinstance(article, Article) and name in raw_id:
-                rows.append(storage.article_row(raw_id[name], article, [], run_id))
-        loaded += len(storage.load_batch(conn, run_id, rows, [])["inserted"])
+                rows.append(store.articles.article_record(raw_id[name], article, [], run_id))
+        loaded += len(store.articles.load_batch(conn, run_id, rows, [])["inserted"])
     return loaded
 
 
@@ -69,7 +70,7 @@ def new_batch(archive: list[tuple[str, str, str]], seed: int, size: int = 1000) 
 
 def link(conn, run_id: str) -> tuple[dict, float]:
     t = time.perf_counter()
-    counts = linkstore.link_pending(conn, run_id)
+    counts = store.links.link_pending(conn, run_id)
     return counts, time.perf_counter() - t
 
 
@@ -81,8 +82,8 @@ def main() -> int:
     archive: list[tuple[str, str, str]] = []
     batch_seconds = {}
     with scratch_database("news_archive_linkbench") as dsn:
-        conn = storage.connect(dsn)
-        storage.start_run(conn, "bench")
+        conn = store.db.connect(dsn)
+        store.runs.start_run(conn, "bench")
         for target in (small, large):
             t = time.perf_counter()
             while len(archive) < target:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import peak_children_rss_mib, peak_rss_mib, scratch_database, scratch_inbox  # noqa: E402
 from bench.corpus import BBC, BBC_SUMMARIES, bbc_files, generated_articles  # noqa: E402
-from news_archive import pipeline, storage  # noqa: E402
+from news_archive import pipeline, store  # noqa: E402
 
 BBC_SHARE = 0.11  # 2,200 of 20,000 dumps; the 2,225 BBC articles + summaries last up to N = 40,000
 GOALS = {"end_to_end_docs_s": 500, "load_vs_copy": 0.5, "rss_mib_100k": 1024, "scaling": 2.2}
@@ -83,7 +83,7 @@ def build_corpus(n: int, seed: int = 7) -> tuple[str, list[tuple[str, bytes]]]:
 def _batch_task(args) -> tuple[dict | None, float]:
     """One mapped process_batch task, in its own process with its own connection."""
     dsn, settings, run_id, batch = args
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     try:
         return pipeline.process_batch(conn, settings, run_id, batch), peak_rss_mib()
     except pipeline.QualityThresholdExceeded:
@@ -93,7 +93,7 @@ def _batch_task(args) -> tuple[dict | None, float]:
 
 
 def _link_task(dsn: str, run_id: str) -> tuple[dict, float]:
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     try:
         links = pipeline.link_step(conn, run_id)
     finally:
@@ -102,9 +102,9 @@ def _link_task(dsn: str, run_id: str) -> tuple[dict, float]:
 
 
 def _check_task(dsn: str, settings, run_id: str) -> float:
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     try:
-        pipeline.check_step(conn, storage.dsn_params(dsn), settings, run_id)
+        pipeline.check_step(conn, store.db.sqlalchemy_url(dsn), settings, run_id)
     finally:
         conn.close()
     return peak_rss_mib()
@@ -121,7 +121,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
         n_docs = len(docs)
         docs.clear()  # the pipeline reads the inbox; the harness keeps no copy (RSS is the pipeline's)
         gc.collect()
-        conn = storage.connect(dsn)
+        conn = store.db.connect(dsn)
         start = time.perf_counter()
         run_id = "bench"
         t = time.perf_counter()
@@ -165,24 +165,24 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
 def raw_copy(dsn: str) -> tuple[int, float, int, float]:
     """COPY the loaded article rows into a bare table (no indexes, no constraints), and into
     an empty table with archive.articles' indexes and checks (what the schema itself costs)."""
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     with conn, conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(storage.ARTICLE_COLUMNS)} FROM archive.articles ORDER BY id")
+        cur.execute(f"SELECT {', '.join(store.articles.ARTICLE_COLUMNS)} FROM archive.articles ORDER BY id")
         rows = cur.fetchall()
         cur.execute("CREATE TABLE bench_copy AS SELECT "
-                    f"{', '.join(storage.ARTICLE_COLUMNS)} FROM archive.articles WITH NO DATA")
+                    f"{', '.join(store.articles.ARTICLE_COLUMNS)} FROM archive.articles WITH NO DATA")
     buf = io.StringIO()
     for row in rows:  # the same CSV encoding as the load stage
         values = [json.dumps(v) if isinstance(v, (dict, list)) else v.isoformat() if hasattr(v, "isoformat") else v
                   for v in row]
-        buf.write(",".join(map(storage._csv_field, values)) + "\n")
+        buf.write(",".join(map(store.db.csv_field, values)) + "\n")
     size = buf.tell()
 
     def timed_copy(table: str) -> float:
         buf.seek(0)
         t = time.perf_counter()
         with conn, conn.cursor() as cur:
-            cur.copy_expert(f"COPY {table} ({', '.join(storage.ARTICLE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buf)
+            cur.copy_expert(f"COPY {table} ({', '.join(store.articles.ARTICLE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buf)
         return time.perf_counter() - t
 
     seconds = timed_copy("bench_copy")

@@ -41,7 +41,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import real_corpora  # noqa: E402
-from news_archive import evaluation, linking  # noqa: E402
+from devkit import evaluation  # noqa: E402
+from news_archive import linking  # noqa: E402
 from news_archive.parsing import Article, parse_document  # noqa: E402
 
 FEATURES = ("content_coverage", "content_order", "phrase_overlap", "content_containment", "ordered_coverage",

@@ -46,19 +46,10 @@ ARCHIVE_ASSET = Asset(name="news_archive", uri="news-archive://archive/articles"
 SCHEDULE = os.environ.get("NEWS_ARCHIVE_SCHEDULE", "*/15 * * * *")
 
 
-def _params() -> dict:
-    from airflow.sdk import BaseHook
+def _hook():
+    from news_archive.hooks import NewsArchiveHook
 
-    from news_archive.config import CONN_ID
-    from news_archive.storage import airflow_params
-
-    return airflow_params(BaseHook.get_connection(CONN_ID))
-
-
-def _conn():
-    from news_archive.storage import connect_params
-
-    return connect_params(_params())
+    return NewsArchiveHook()
 
 
 def _settings():
@@ -103,7 +94,8 @@ def news_ingest():
 
         ctx = get_current_context()
         try:
-            return claim_step(_conn(), _settings(), ctx["run_id"], dag_id=ctx["dag"].dag_id)
+            with _hook().connection() as conn:
+                return claim_step(conn, _settings(), ctx["run_id"], dag_id=ctx["dag"].dag_id)
         except SchemaOutOfDate as exc:
             raise AirflowFailException(str(exc)) from exc  # needs `news-archive migrate`: a retry would not help
 
@@ -117,7 +109,8 @@ def news_ingest():
         ctx = get_current_context()
         ctx["batch_label"] = f"{batch['key']} ({len(batch['files'])} files)"
         try:
-            return run_batch(_conn(), _settings(), ctx["run_id"], batch)
+            with _hook().connection() as conn:
+                return run_batch(conn, _settings(), ctx["run_id"], batch)
         except QualityThresholdExceeded as exc:
             raise AirflowFailException(str(exc)) from exc  # bad data: a retry would not change it
         except SchemaOutOfDate as exc:
@@ -130,7 +123,8 @@ def news_ingest():
         from news_archive.pipeline import SchemaOutOfDate, link_step
 
         try:
-            return link_step(_conn(), get_current_context()["run_id"])
+            with _hook().connection() as conn:
+                return link_step(conn, get_current_context()["run_id"])
         except SchemaOutOfDate as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -141,8 +135,10 @@ def news_ingest():
 
         from news_archive.pipeline import PostLoadCheckFailed, SchemaOutOfDate, check_step
 
+        hook = _hook()
         try:
-            return check_step(_conn(), _params(), _settings(), get_current_context()["run_id"])
+            with hook.connection() as conn:
+                return check_step(conn, hook.sqlalchemy_url(), _settings(), get_current_context()["run_id"])
         except (PostLoadCheckFailed, SchemaOutOfDate) as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -155,11 +151,12 @@ def news_ingest():
         ctx = get_current_context()
         link_counts = link_counts or {}
         try:
-            result = finalize_step(
-                _conn(), _settings(), ctx["run_id"],
-                links_made=link_counts.get("links", 0),
-                stage_seconds={"link": link_counts.get("seconds", 0.0)},
-            )
+            with _hook().connection() as conn:
+                result = finalize_step(
+                    conn, _settings(), ctx["run_id"],
+                    links_made=link_counts.get("links", 0),
+                    stage_seconds={"link": link_counts.get("seconds", 0.0)},
+                )
         except SchemaOutOfDate as exc:
             raise AirflowFailException(str(exc)) from exc
         ctx["outlet_events"][ARCHIVE_ASSET].extra = {"run_id": ctx["run_id"], **result["moved"]}

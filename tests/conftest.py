@@ -38,7 +38,7 @@ os.environ.pop("AIRFLOW_CONN_NEWS_ARCHIVE", None)
 
 @pytest.fixture(scope="session")
 def admin_dsn() -> str:
-    from news_archive.devdb import admin_dsn
+    from devkit.databases import admin_dsn
 
     return admin_dsn("NEWS_ARCHIVE_TEST_ADMIN_DSN")
 
@@ -51,14 +51,14 @@ class DatabaseFactory:
         self.created: list[str] = []
 
     def create(self, migrate: bool = True) -> str:
-        from news_archive.devdb import create_database
+        from devkit.databases import create_database
 
         name = f"news_archive_test_{uuid.uuid4().hex[:10]}"
         self.created.append(name)
         return create_database(self.admin, name, migrate=migrate)
 
     def drop_all(self) -> None:
-        from news_archive.devdb import drop_database
+        from devkit.databases import drop_database
 
         for name in self.created:
             drop_database(self.admin, name)
@@ -79,9 +79,9 @@ def dsn(databases) -> str:
 
 @pytest.fixture
 def conn(dsn):
-    from news_archive import storage
+    from news_archive import store
 
-    c = storage.connect(dsn)
+    c = store.db.connect(dsn)
     yield c
     c.close()
 

@@ -64,3 +64,13 @@ def test_the_image_builds_from_the_official_airflow_image_with_the_project():
     assert "PASSWORD" not in dockerfile
     env = ENV.read_text()
     assert "change-me" in env  # placeholders only
+
+
+def test_the_image_ships_the_package_and_not_the_test_tools():
+    """The image copies plugins/, sql/ and dags/; devkit/ (synthetic corpora, throw-away
+    databases), tests/ and bench/ stay out."""
+    copied = [line.split()[-2] for line in (REPO / "docker" / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY")]
+    assert set(copied) == {"requirements.txt", "pyproject.toml", "plugins", "sql", "dags"}
+    assert not (REPO / "plugins" / "news_archive" / "evaluation.py").exists()
+    assert (REPO / "devkit" / "evaluation.py").exists()

@@ -8,39 +8,52 @@
     news-archive devdb              start (or reuse) the embedded PostgreSQL, print its URI
     news-archive airflow-conn       the database as an AIRFLOW_CONN_NEWS_ARCHIVE value
 
-The database is `--dsn`, else `NEWS_ARCHIVE_DSN`, else `AIRFLOW_CONN_NEWS_ARCHIVE`.
+The database is `--dsn`, else `NEWS_ARCHIVE_DSN`, else the Airflow connection `news_archive`
+(`AIRFLOW_CONN_NEWS_ARCHIVE`, or one Airflow keeps), all through NewsArchiveHook.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
 import sys
 
-from news_archive import config, storage
+from news_archive import config, store
 
 
-def _dsn(args) -> str:
-    dsn = args.dsn or config.database_url()
-    if not dsn:
+def _hook(args):
+    from news_archive.hooks import NewsArchiveHook
+
+    return NewsArchiveHook.from_env(args.dsn)
+
+
+@contextlib.contextmanager
+def _connection(args):
+    """The archive, through NewsArchiveHook; a clear exit when none is configured."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        with _hook(args).connection() as conn:
+            yield conn
+    except AirflowNotFoundException:
         sys.exit("no database configured: pass --dsn, or set NEWS_ARCHIVE_DSN or AIRFLOW_CONN_NEWS_ARCHIVE")
-    return dsn
 
 
 def cmd_migrate(args) -> None:
-    conn = storage.connect(_dsn(args))
-    applied = storage.migrate(conn)
+    with _connection(args) as conn:
+        applied = store.schema.migrate(conn)
     print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
 
 
 def cmd_ingest(args) -> None:
     from news_archive.pipeline import run_once
 
-    conn = storage.connect(_dsn(args))
     run_id = args.run_id or "cli__" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    result = run_once(conn, config.Settings.from_env(), run_id)
+    with _connection(args) as conn:
+        result = run_once(conn, config.Settings.from_env(), run_id, database_url=_hook(args).sqlalchemy_url())
     print(json.dumps({"run_id": run_id, **result}, indent=2))
     if result["status"] != "success":
         sys.exit(1)
@@ -49,39 +62,33 @@ def cmd_ingest(args) -> None:
 def cmd_reparse(args) -> None:
     from news_archive.reparse import reparse
 
-    conn = storage.connect(_dsn(args))
-    counts = reparse(conn, config.Settings.from_env(), only_outdated=not args.all)
+    with _connection(args) as conn:
+        counts = reparse(conn, config.Settings.from_env(), only_outdated=not args.all)
     print(json.dumps(counts, indent=2))
 
 
 def cmd_relink(args) -> None:
-    from news_archive.linkstore import relink_all
-
-    conn = storage.connect(_dsn(args))
-    storage.check_schema(conn)
-    print(json.dumps(relink_all(conn), indent=2))
+    with _connection(args) as conn:
+        store.schema.check_schema(conn)
+        print(json.dumps(store.links.relink_all(conn), indent=2))
 
 
 def cmd_show(args) -> None:
-    conn = storage.connect(_dsn(args))
-    with conn, conn.cursor() as cur:
-        cur.execute(
-            """SELECT a.id, r.original_name, a.title, a.published_at::date, a.story_id
-               FROM archive.articles a JOIN archive.raw_documents r ON r.id = a.raw_document_id ORDER BY a.id"""
-        )
+    """Read from the analytics views, as an analyst would."""
+    with _connection(args) as conn, conn, conn.cursor() as cur:
+        cur.execute("SELECT article_id, file_name, title, published_at::date, story_id "
+                    "FROM analytics.articles ORDER BY article_id")
         articles = cur.fetchall()
         cur.execute(
-            """SELECT l.parent_article_id, l.child_article_id, l.relation,
-                      (l.scores->>'coverage'), rp.original_name, rc.original_name
-               FROM archive.version_links l
-               JOIN archive.articles p ON p.id = l.parent_article_id
-               JOIN archive.articles c ON c.id = l.child_article_id
-               JOIN archive.raw_documents rp ON rp.id = p.raw_document_id
-               JOIN archive.raw_documents rc ON rc.id = c.raw_document_id
-               ORDER BY l.id"""
+            """SELECT l.parent_article_id, l.child_article_id, l.relation, l.scores->>'coverage',
+                      p.file_name, c.file_name
+               FROM analytics.version_links l
+               JOIN analytics.articles p ON p.article_id = l.parent_article_id
+               JOIN analytics.articles c ON c.article_id = l.child_article_id
+               ORDER BY l.link_id"""
         )
         links = cur.fetchall()
-        cur.execute("SELECT count(*) FROM archive.quarantine")
+        cur.execute("SELECT count(*) FROM analytics.quarantine")
         quarantined = cur.fetchone()[0]
     print(f"articles ({len(articles)}):")
     for aid, name, title, published, story in articles:
@@ -95,7 +102,10 @@ def cmd_show(args) -> None:
 
 
 def cmd_airflow_conn(args) -> None:
-    print(config.airflow_conn_json(_dsn(args)))
+    dsn = args.dsn or config.database_url()
+    if not dsn:
+        sys.exit("no database configured: pass --dsn, or set NEWS_ARCHIVE_DSN or AIRFLOW_CONN_NEWS_ARCHIVE")
+    print(config.airflow_conn_json(dsn))
 
 
 def cmd_devdb(args) -> None:

@@ -152,16 +152,11 @@ def render(overview: Overview) -> str:
 
 
 def _connect():
-    from news_archive import storage
-    from news_archive.config import database_url
+    """The archive, read-only, through NewsArchiveHook (NEWS_ARCHIVE_DSN, else the Airflow
+    connection `news_archive`: in the api-server Airflow reads it from its metadata database)."""
+    from news_archive.hooks import NewsArchiveHook
 
-    url = database_url()
-    if url:
-        conn = storage.connect(url)
-    else:  # a connection kept in Airflow's metadata database (Admin > Connections)
-        from airflow.models.connection import Connection
-
-        conn = storage.connect_params(storage.airflow_params(Connection.get_connection_from_secrets("news_archive")))
+    conn = NewsArchiveHook.from_env().get_conn()
     conn.set_session(readonly=True)
     return conn
 

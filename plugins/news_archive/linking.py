@@ -5,7 +5,7 @@ seed 000) shares almost no 5-word shingles (Jaccard 0.07). What survives
 rewording is sentence by sentence: each rewritten sentence keeps most of its
 content words, its names and its numbers, and the sentences stay in order.
 
-Candidates come from keys stored in Postgres (see `linkstore.py`):
+Candidates come from keys stored in Postgres (see `store/links.py`):
   * per sentence, a few "min-pair" keys: the two content stems with the lowest
     hash under a seed. Two sentences sharing most content words share a key
     with high probability, whatever the other words; unrelated sentences rarely do.

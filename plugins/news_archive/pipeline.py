@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from news_archive import inbox, linkstore, storage
+from news_archive import inbox, store
 from news_archive.config import Settings
 from news_archive.parsing import Article, Rejection, parse_document
 
 log = logging.getLogger(__name__)
 
 
-SchemaOutOfDate = storage.SchemaOutOfDate  # a run against an archive not at the code's schema
+SchemaOutOfDate = store.schema.SchemaOutOfDate  # a run against an archive not at the code's schema
 
 
 class QualityThresholdExceeded(RuntimeError):
@@ -42,20 +42,13 @@ class Batch:
 def claim_step(conn, settings: Settings, run_id: str, dag_id: str | None = None) -> list[dict]:
     """Start the run's history row, claim inbox files, split them into batches.
 
-    The archive's schema must be the code's (storage.check_schema): a run never migrates,
+    The archive's schema must be the code's (store.schema.check_schema): a run never migrates,
     and a run against an out-of-date archive fails before it changes anything.
     """
-    storage.check_schema(conn)
-    storage.start_run(conn, run_id, dag_id)
+    store.schema.check_schema(conn)
+    store.runs.start_run(conn, run_id, dag_id)
     files, refused = inbox.claim(settings, run_id, limit=settings.max_files_per_run)
-    if refused:
-        with conn, conn.cursor() as cur:
-            for r in refused:
-                cur.execute(
-                    """INSERT INTO archive.refused_files (run_id, file_name, reason_code, message)
-                       VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, file_name) DO NOTHING""",
-                    (run_id, r.name, r.reason, r.message),
-                )
+    store.raw.record_refused(conn, run_id, refused)
     names = [p.name for p in files]
     # As few batches as batch_size allows, of even sizes (2,600 files: 1,300 + 1,300, not
     # 2,500 + 100), so the mapped tasks that run side by side finish together.
@@ -70,8 +63,8 @@ def claim_step(conn, settings: Settings, run_id: str, dag_id: str | None = None)
 
 @dataclass
 class Checked:
-    rows: list[tuple]  # storage.article_row tuples ready to load
-    quarantined: list[storage.Quarantined]
+    rows: list[store.articles.ArticleRecord]  # ready to load
+    quarantined: list[store.articles.Quarantined]
     results: list[dict]  # expectation results of the batch
     parse_seconds: float
 
@@ -85,11 +78,11 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
 
     t = time.perf_counter()
     parsed: list[tuple[int, Article]] = []
-    quarantined: list[storage.Quarantined] = []
+    quarantined: list[store.articles.Quarantined] = []
     for raw_id, _name, content in raws:
         result = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
         if isinstance(result, Rejection):
-            quarantined.append(storage.Quarantined(
+            quarantined.append(store.articles.Quarantined(
                 raw_id, "parse", [result.reason], result.message,
                 [{"stage": "parse", "warnings": result.parse_warnings}] if result.parse_warnings else [],
                 result.parser_version,
@@ -97,7 +90,7 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
         else:
             parsed.append((raw_id, result))
     parse_seconds = time.perf_counter() - t
-    rows: list[tuple] = []
+    rows: list[store.articles.ArticleRecord] = []
     results: list[dict] = []
     if parsed:
         outcome = quality.validate_frame(quality.batch_frame(parsed), quality.checks_for(settings),
@@ -106,12 +99,12 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
         for raw_id, article in parsed:
             verdict = outcome.verdicts[raw_id]
             if verdict.critical:
-                quarantined.append(storage.Quarantined(
+                quarantined.append(store.articles.Quarantined(
                     raw_id, "validate", sorted({f["reason"] for f in verdict.critical}),
                     quality.quarantine_message(verdict.critical), verdict.critical, article.parser_version,
                 ))
             else:
-                rows.append(storage.article_row(raw_id, article, verdict.warnings, run_id))
+                rows.append(store.articles.article_record(raw_id, article, verdict.warnings, run_id))
     return Checked(rows, quarantined, results, parse_seconds)
 
 
@@ -125,41 +118,41 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     """
     from news_archive import quality
 
-    storage.check_schema(conn)
+    store.schema.check_schema(conn)
     seconds: dict[str, float] = {}
     inbox.heartbeat(settings, run_id)
     folder = inbox.claim_dir(settings, run_id)
     paths = [folder / name for name in batch["files"] if (folder / name).exists()]
 
     t = time.perf_counter()
-    archived = storage.archive_files(conn, run_id, paths)
+    archived = store.raw.archive_files(conn, run_id, paths)
     seconds["archive"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    todo = storage.unprocessed(conn, [a.raw_id for a in archived])
-    checked = parse_and_validate(storage.iter_raw(conn, todo), settings, run_id,
+    todo = store.raw.unprocessed(conn, [a.raw_id for a in archived])
+    checked = parse_and_validate(store.raw.iter_raw(conn, todo), settings, run_id,
                                  docs_dir=settings.data_docs_dir, run_name=f"{run_id}/{batch['key']}")
     rows, quarantined, results = checked.rows, checked.quarantined, checked.results
     seconds["parse"] = checked.parse_seconds
     seconds["validate"] = time.perf_counter() - t - checked.parse_seconds
 
     t = time.perf_counter()
-    loaded = storage.load_batch(conn, run_id, rows, quarantined)
-    storage.record_validation(conn, run_id, batch["key"], quality.SUITE_NAME, results)
+    loaded = store.articles.load_batch(conn, run_id, rows, quarantined)
+    store.runs.record_validation(conn, run_id, batch["key"], quality.SUITE_NAME, results)
     seconds["load_lock_wait"] = loaded["lock_wait_seconds"]  # another batch was loading
     seconds["load"] = time.perf_counter() - t - loaded["lock_wait_seconds"]
 
     # Work for later tasks done here, where batches run in parallel: search vectors and
     # candidate keys of the new articles (each idempotent; the link task fills any gap).
     t = time.perf_counter()
-    storage.index_search(conn, loaded["inserted"])
+    store.articles.index_search(conn, loaded["inserted"])
     seconds["index"] = time.perf_counter() - t
     t = time.perf_counter()
-    linkstore.store_pending_keys(conn, loaded["inserted"])
+    store.links.store_pending_keys(conn, loaded["inserted"])
     seconds["fingerprint"] = time.perf_counter() - t
 
     # What the run did with these files (a retry counts what the attempt that died did too)
-    stats = {"files_seen": len(batch["files"]), **storage.batch_counts(conn, run_id, archived),
+    stats = {"files_seen": len(batch["files"]), **store.runs.batch_counts(conn, run_id, archived),
              "seconds": {k: round(v, 4) for k, v in seconds.items()}}
     processed = stats["files_archived"]  # documents this run read for the first time
     error = None
@@ -170,7 +163,7 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
             "the good rows are loaded, see archive.quarantine for the reasons"
         )
         stats["error"] = error
-    storage.record_batch_stats(conn, run_id, batch["key"], stats)
+    store.runs.record_batch_stats(conn, run_id, batch["key"], stats)
     log.info(
         "%s %s: %d files, %d new raw, %d duplicates, %d quarantined, %d loaded",
         run_id, batch["key"], stats["files_seen"], stats["files_archived"], stats["duplicates"],
@@ -183,12 +176,12 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
 
 def link_step(conn, run_id: str) -> dict:
     """Index any article the loading tasks left unindexed, then link the new articles to their versions."""
-    storage.check_schema(conn)
+    store.schema.check_schema(conn)
     t = time.perf_counter()
-    indexed = storage.index_search(conn)
+    indexed = store.articles.index_search(conn)
     index_seconds = time.perf_counter() - t
     t = time.perf_counter()
-    counts = linkstore.link_pending(conn, run_id)
+    counts = store.links.link_pending(conn, run_id)
     counts["seconds"] = round(time.perf_counter() - t, 4)
     counts["indexed"] = indexed
     counts["index_seconds"] = round(index_seconds, 4)
@@ -197,23 +190,27 @@ def link_step(conn, run_id: str) -> dict:
     return counts
 
 
-def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
-    """The post-load suite on the archive tables; results recorded, failure raised after."""
-    storage.check_schema(conn)
+def check_step(conn, database_url: str, settings: Settings, run_id: str) -> dict:
+    """The post-load suite on the archive tables; results recorded, failure raised after.
+
+    `database_url` is the archive as a SQLAlchemy URL (NewsArchiveHook.sqlalchemy_url()),
+    for Great Expectations' SQL data source.
+    """
+    store.schema.check_schema(conn)
     from news_archive import quality
 
     t = time.perf_counter()
     results = quality.validate_archive(  # also renders the Data Docs of the run's batches
-        params, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
+        database_url, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
         docs_keep_days=settings.data_docs_keep_days,
         docs_pre_load_checks=quality.checks_for(settings))
-    storage.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
+    store.runs.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
     failed = [r for r in results if not r["success"]]
     stats = {"seconds": {"post_load_check": round(time.perf_counter() - t, 4)}}
     if failed:
         stats["error"] = "post-load checks failed: " + "; ".join(
             f"{r['details']['description']} ({r['unexpected_count']} unexpected)" for r in failed)
-    storage.record_batch_stats(conn, run_id, "post_load", stats)
+    store.runs.record_batch_stats(conn, run_id, "post_load", stats)
     log.info("%s post-load checks: %d of %d passed", run_id, len(results) - len(failed), len(results))
     if failed:
         raise PostLoadCheckFailed(stats["error"])
@@ -223,26 +220,24 @@ def check_step(conn, params: dict, settings: Settings, run_id: str) -> dict:
 def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
                   stage_seconds: dict | None = None, error: str | None = None) -> dict:
     """File every claimed file away by its outcome and close the run's history row."""
-    storage.check_schema(conn)
+    store.schema.check_schema(conn)
     folder = inbox.claim_dir(settings, run_id)
     files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
     # Where each file went, from the deliveries the archive step recorded for this run; only
     # a file with no delivery of this run (the same name and bytes as an earlier run's, whose
     # delivery is that run's) is read and hashed again.
-    raw_of = storage.delivered_raw_ids(conn, run_id, [p.name for p in files])
+    raw_of = store.raw.delivered_raw_ids(conn, run_id, [p.name for p in files])
     unrecorded = [p for p in files if p.name not in raw_of]
     if unrecorded:
         by_sha: dict[str, list[Path]] = {}
         for path in unrecorded:
             by_sha.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
-        with conn, conn.cursor() as cur:
-            cur.execute(storage.SHA256_LOOKUP, (list(by_sha),))
-            ids = dict(cur.fetchall())
+        ids = store.raw.raw_ids_by_sha256(conn, list(by_sha))
         for sha, paths in by_sha.items():
             for path in paths:
                 if sha in ids:
                     raw_of[path.name] = ids[sha]
-    outcomes = storage.outcomes(conn, set(raw_of.values())) if raw_of else {}
+    outcomes = store.raw.outcomes(conn, set(raw_of.values())) if raw_of else {}
     outcome_of: dict[Path, str] = {p: outcomes.get(raw_of.get(p.name), "pending") for p in files}
     moved = {"loaded": 0, "duplicate": 0, "quarantined": 0, "pending": 0}
     for path in files:
@@ -252,13 +247,17 @@ def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,
     inbox.release(settings, run_id)
     if moved["pending"] and not error:
         error = f"{moved['pending']} files were not processed and went back to the inbox"
-    row = storage.finish_run(conn, run_id, links_made=links_made, stage_seconds=stage_seconds or {}, error=error)
+    row = store.runs.finish_run(conn, run_id, links_made=links_made, stage_seconds=stage_seconds or {}, error=error)
     log.info("%s finished: %s; files moved %s", run_id, row["status"], moved)
     return {"status": row["status"], "moved": moved, "error": row["error"]}
 
 
-def run_once(conn, settings: Settings, run_id: str, params: dict | None = None) -> dict:
-    """The whole pipeline in one process (command line and benchmarks)."""
+def run_once(conn, settings: Settings, run_id: str, database_url: str | None = None) -> dict:
+    """The whole pipeline in one process (command line and benchmarks).
+
+    `database_url` (SQLAlchemy) is for the post-load suite; by default the connection's own
+    parameters without a password (libpq then finds one in ~/.pgpass or PGPASSWORD).
+    """
     batches = claim_step(conn, settings, run_id, dag_id=None)
     for batch in batches:
         try:
@@ -267,14 +266,9 @@ def run_once(conn, settings: Settings, run_id: str, params: dict | None = None) 
             pass  # recorded on the batch; finalize marks the run failed
     links = link_step(conn, run_id)
     try:
-        check_step(conn, params or conn.get_dsn_parameters() | _password(conn), settings, run_id)
+        check_step(conn, database_url or store.db.sqlalchemy_url(conn.get_dsn_parameters()), settings, run_id)
     except PostLoadCheckFailed:
         pass  # recorded; finalize marks the run failed
     return finalize_step(conn, settings, run_id, links_made=links.get("links", 0),
                          stage_seconds={"link": links["seconds"]})
 
-
-def _password(conn) -> dict:
-    """psycopg2 hides the password from get_dsn_parameters(); take it from the DSN when there is one."""
-    params = storage.dsn_params(conn.dsn)
-    return {"password": params["password"]} if params.get("password") not in (None, "xxx") else {}

@@ -387,22 +387,6 @@ def quarantine_message(critical: list[dict]) -> str:
 POST_LOAD_SUITE = "archive_post_load"
 
 
-def sqlalchemy_url(params: dict) -> str:
-    """libpq parameters (host, port, user, password, dbname) -> a SQLAlchemy URL for GX."""
-    from sqlalchemy.engine import URL
-
-    host = params.get("host") or None
-    query = {}
-    if host and host.startswith("/"):  # a Unix socket folder (the embedded server)
-        # GX's data source insists on a URL host; libpq's host= in the query wins over it
-        query["host"], host = host, "localhost"
-    return URL.create(
-        "postgresql+psycopg2", username=params.get("user") or None, password=params.get("password") or None,
-        host=host, port=int(params["port"]) if params.get("port") else None, database=params.get("dbname"),
-        query=query,
-    ).render_as_string(hide_password=False)
-
-
 def post_load_checks() -> list[tuple[str, Check]]:
     """(table, check) pairs run on the archive after each load, through a GX SQL data source."""
     return [
@@ -429,7 +413,7 @@ def post_load_checks() -> list[tuple[str, Check]]:
 
 
 @_one_at_a_time
-def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sample_size: int = 20,
+def validate_archive(database_url: str, *, run_name: str = "adhoc", docs_dir=None, sample_size: int = 20,
                      docs_keep_days: int = 90,
                      docs_pre_load_checks: Sequence[Check] = ()) -> list[dict]:
     """Run the post-load suite on the Postgres tables; returns one result per expectation.
@@ -440,7 +424,7 @@ def validate_archive(params: dict, *, run_name: str = "adhoc", docs_dir=None, sa
     import great_expectations as gx
 
     context = _context()
-    source = context.data_sources.add_postgres("archive_db", connection_string=sqlalchemy_url(params))
+    source = context.data_sources.add_postgres("archive_db", connection_string=database_url)
     by_table: dict[str, list[Check]] = defaultdict(list)
     for table, check in post_load_checks():
         by_table[table].append(check)

@@ -12,9 +12,8 @@ import shutil
 
 import psycopg2
 
-from news_archive import evaluation
+from devkit import evaluation
 from tests.conftest import REPO, fetch
-from tests.dags.test_news_ingest import _dag, airflow_archive  # noqa: F401  (fixture)
 
 GATE = REPO / "tests" / "fixtures" / "gate"
 
@@ -31,7 +30,7 @@ def _as_analyst(dsn: str, sql: str) -> list[tuple]:
         conn.close()
 
 
-def test_archive_shapes_land_and_markup_is_still_refused(airflow_archive):  # noqa: F811
+def test_archive_shapes_land_and_markup_is_still_refused(airflow_archive, news_ingest_dag):
     dsn, inbox = airflow_archive
     for path in GATE.iterdir():
         shutil.copy(path, inbox / path.name)
@@ -42,7 +41,7 @@ def test_archive_shapes_land_and_markup_is_still_refused(airflow_archive):  # no
     shutil.copy(GATE / "brief_20_words.txt", inbox / "zz-brief-again.txt")
     (inbox / "zz-brief-crlf.txt").write_bytes((GATE / "brief_20_words.txt").read_bytes().replace(b"\n", b"\r\n"))
 
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state == "success"
 
     articles = {name: (title, words, date, warnings) for name, title, words, date, warnings in fetch(

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 
-from news_archive import evaluation
+from devkit import evaluation
 from tests.conftest import fetch
-from tests.dags.test_news_ingest import _dag, airflow_archive  # noqa: F401  (fixture)
 
 
 def _hostile_files(inbox, outside) -> dict[str, bytes]:
@@ -38,7 +37,7 @@ def _hostile_files(inbox, outside) -> dict[str, bytes]:
     return files
 
 
-def test_a_hostile_inbox_runs_to_the_end_and_every_file_has_an_outcome(airflow_archive, tmp_path):  # noqa: F811
+def test_a_hostile_inbox_runs_to_the_end_and_every_file_has_an_outcome(airflow_archive, tmp_path, news_ingest_dag):
     dsn, inbox = airflow_archive
     outside = tmp_path / "outside-secret.txt"
     outside.write_text("Outside title\n\n" + "confidential words " * 50)
@@ -49,7 +48,7 @@ def test_a_hostile_inbox_runs_to_the_end_and_every_file_has_an_outcome(airflow_a
         good[f"{aid}.txt"] = f"{title}\n\n{body}\n".encode()
         (inbox / f"{aid}.txt").write_bytes(good[f"{aid}.txt"])
 
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state in ("success", "failed")  # it finishes; red only if a quality threshold says so
 
     delivered = dict(fetch(dsn, """SELECT d.file_name, CASE WHEN a.id IS NOT NULL THEN 'loaded'

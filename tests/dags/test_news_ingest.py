@@ -8,19 +8,14 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import REPO, SAMPLES, SEED_000, SEED_001, fetch, put_samples
 
 HEAVY = ("great_expectations", "pandas", "bs4", "psycopg2", "news_archive.quality", "news_archive.parsing")
 
 
-def test_dagbag_has_no_import_errors_and_follows_policy(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags"))
-    assert bag.import_errors == {}
-    dag = bag.get_dag("news_ingest")
+def test_dagbag_has_no_import_errors_and_follows_policy(dagbag):
+    assert dagbag.import_errors == {}
+    dag = dagbag.get_dag("news_ingest")
     assert dag is not None
     assert dag.doc_md and "When a run is red" in dag.doc_md
     assert dag.catchup is False
@@ -63,24 +58,10 @@ print("OPENED", [f for f in opened if "news_archive" in f or "inbox" in f or f.e
     assert not (tmp_path / "missing-inbox").exists()
 
 
-def _dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(REPO / "dags")).get_dag("news_ingest")
-
-
-@pytest.fixture
-def airflow_archive(airflow_db, dsn, workdir, monkeypatch):
-    from news_archive.config import airflow_conn_json
-
-    monkeypatch.setenv("AIRFLOW_CONN_NEWS_ARCHIVE", airflow_conn_json(dsn))
-    return dsn, workdir / "inbox"
-
-
-def test_dag_run_loads_the_seeds_links_them_and_is_idempotent(airflow_archive, workdir):
+def test_dag_run_loads_the_seeds_links_them_and_is_idempotent(airflow_archive, workdir, news_ingest_dag):
     dsn, inbox = airflow_archive
     put_samples(inbox)
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state == "success"
 
     articles = fetch(dsn, """SELECT r.original_name, a.title, a.body, a.published_at::date::text, a.published_precision
@@ -128,12 +109,12 @@ def test_dag_run_loads_the_seeds_links_them_and_is_idempotent(airflow_archive, w
     before = counts()
     # the same files again: no new rows
     put_samples(inbox)
-    assert _dag().test().state == "success"
+    assert news_ingest_dag.test().state == "success"
     assert counts() == before
 
     # the same bytes under another name: a duplicate delivery of the archived document, not an article
     shutil.copy(SAMPLES / SEED_000, inbox / "copy-of-000.txt")
-    assert _dag().test().state == "success"
+    assert news_ingest_dag.test().state == "success"
     raw, art, links_n, deliveries, quarantined, stories = counts()
     assert (raw, art, links_n, quarantined, stories) == (before[0], before[1], before[2], before[4], before[5])
     assert deliveries == before[3] + 1
@@ -144,8 +125,8 @@ def test_dag_run_loads_the_seeds_links_them_and_is_idempotent(airflow_archive, w
     assert runs[1:] == [(2, 0, 2, 0), (1, 0, 1, 0)]
 
 
-def test_asset_and_connection_settings(airflow_db):
-    dag = _dag()
+def test_asset_and_connection_settings(airflow_db, news_ingest_dag):
+    dag = news_ingest_dag
     finalize = dag.get_task("finalize")
     assert [o.name for o in finalize.outlets] == ["news_archive"]
     spec = json.loads(__import__("news_archive.config", fromlist=["x"]).airflow_conn_json(
@@ -171,11 +152,11 @@ def test_the_demo_script_prints_what_landed(airflow_db, databases, tmp_path):
     assert "published: NULL" in out.stdout
 
 
-def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_archive, workdir):
+def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_archive, workdir, news_ingest_dag):
     dsn, inbox = airflow_archive
     put_samples(inbox)
     (inbox / "empty.txt").write_bytes(b"")
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state == "failed"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["process_batch"] == "failed" and states["finalize"] == "failed"
@@ -189,7 +170,7 @@ def test_a_batch_over_the_threshold_fails_after_loading_the_good_rows(airflow_ar
     assert [p.name for p in (workdir / "quarantine").rglob("*.txt")] == ["empty.txt"]
 
 
-def test_a_failed_run_calls_the_notifier_named_in_the_environment(airflow_archive, monkeypatch, tmp_path):
+def test_a_failed_run_calls_the_notifier_named_in_the_environment(airflow_archive, monkeypatch, tmp_path, news_ingest_dag):
     """No code change: NEWS_ARCHIVE_NOTIFIER names any Airflow notifier class."""
     dsn, inbox = airflow_archive
     sent = tmp_path / "notifications.jsonl"
@@ -197,7 +178,7 @@ def test_a_failed_run_calls_the_notifier_named_in_the_environment(airflow_archiv
     monkeypatch.setenv("NEWS_ARCHIVE_NOTIFIER_KWARGS", json.dumps({"path": str(sent)}))
     put_samples(inbox)
     (inbox / "empty.txt").write_bytes(b"")  # one of three quarantined: over the 20% threshold
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state == "failed"
     notes = [json.loads(line) for line in sent.read_text().splitlines()]
     assert len(notes) == 1, notes  # one notification per failed run, not one per failed task

@@ -9,28 +9,27 @@ import shutil
 import psycopg2
 import pytest
 
-from news_archive import storage
+from news_archive import store
 from tests.conftest import REPO, fetch, put_samples
-from tests.dags.test_news_ingest import _dag, airflow_archive  # noqa: F401  (fixture)
 
 
-def test_an_analysts_own_view_survives_runs(airflow_archive):  # noqa: F811
+def test_an_analysts_own_view_survives_runs(airflow_archive, news_ingest_dag):
     dsn, inbox = airflow_archive
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("CREATE VIEW public.my_titles AS SELECT article_id, title FROM analytics.articles")
     put_samples(inbox)
-    assert _dag().test().state == "success"
+    assert news_ingest_dag.test().state == "success"
     shutil.copy(REPO / "tests" / "fixtures" / "gate" / "brief_20_words.txt", inbox / "brief.txt")
-    assert _dag().test().state == "success"
+    assert news_ingest_dag.test().state == "success"
     titles = [t for (t,) in fetch(dsn, "SELECT title FROM public.my_titles ORDER BY article_id")]
     assert len(titles) == 3 and "Dollar opens lower in Tokyo" in titles
     # `news-archive migrate` with nothing to do leaves it alone too; so does a views change,
     # which is applied with CREATE OR REPLACE VIEW
     conn = psycopg2.connect(dsn)
-    assert storage.migrate(conn) == []
+    assert store.schema.migrate(conn) == []
     with conn, conn.cursor() as cur:
         cur.execute("DELETE FROM archive.view_versions")  # as if the views file had changed
-    storage.migrate(conn)
+    store.schema.migrate(conn)
     conn.close()
     assert len(fetch(dsn, "SELECT * FROM public.my_titles")) == 3
 
@@ -48,7 +47,7 @@ def test_a_view_cannot_change_shape_under_its_dependents(dsn):
 
 
 def test_a_run_against_an_archive_behind_the_code_fails_clearly_and_changes_nothing(
-        airflow_db, databases, tmp_path, monkeypatch):
+        airflow_db, databases, tmp_path, monkeypatch, news_ingest_dag):
     from news_archive.config import airflow_conn_json
 
     dsn = databases.create(migrate=False)
@@ -56,12 +55,12 @@ def test_a_run_against_an_archive_behind_the_code_fails_clearly_and_changes_noth
     old = tmp_path / "old_sql"
     (old / "migrations").mkdir(parents=True)
     shutil.copytree(REPO / "sql" / "views", old / "views")
-    for path in storage.migration_files()[:-1]:
+    for path in store.schema.migration_files()[:-1]:
         shutil.copy(path, old / "migrations" / path.name)
     conn = psycopg2.connect(dsn)
-    storage.migrate(conn, old)
+    store.schema.migrate(conn, old)
     conn.close()
-    behind, needed = storage.migration_files()[-2].name[:3], storage.code_schema_version()
+    behind, needed = store.schema.migration_files()[-2].name[:3], store.schema.code_schema_version()
 
     def snapshot():
         return fetch(dsn, """SELECT (SELECT count(*) FROM archive.schema_migrations),
@@ -75,14 +74,14 @@ def test_a_run_against_an_archive_behind_the_code_fails_clearly_and_changes_noth
     monkeypatch.setenv("NEWS_ARCHIVE_INBOX", str(inbox))
     monkeypatch.setenv("AIRFLOW_CONN_NEWS_ARCHIVE", airflow_conn_json(dsn))
     monkeypatch.delenv("NEWS_ARCHIVE_DSN", raising=False)
-    run = _dag().test()
+    run = news_ingest_dag.test()
     assert run.state == "failed"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["claim_inbox"] == "failed"
     assert snapshot() == before  # nothing was written
     assert sorted(os.listdir(inbox)) == sorted(p.name for p in (REPO / "data" / "samples").iterdir())
     conn = psycopg2.connect(dsn)
-    with pytest.raises(storage.SchemaOutOfDate) as refused:
-        storage.check_schema(conn)
+    with pytest.raises(store.schema.SchemaOutOfDate) as refused:
+        store.schema.check_schema(conn)
     conn.close()
     assert str(refused.value) == f"archive schema at {behind}, this code needs {needed}: run `news-archive migrate`"

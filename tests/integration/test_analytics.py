@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from news_archive import evaluation, pipeline, storage
+from devkit import evaluation
+from news_archive import pipeline, store
 from tests.conftest import REPO, SEED_000, SEED_001, fetch, put_samples
 
 QUERIES = sorted((REPO / "sql" / "queries").glob("*.sql"))
@@ -18,7 +19,7 @@ def archive(conn, dsn, settings):
     for aid, title, body in evaluation.generated_articles(6, seed=2):
         (settings.inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
     (settings.inbox / "too-short.txt").write_text("A headline\n\nOnly a few words here.\n")
-    pipeline.run_once(conn, settings, "analytics-run", params=storage.dsn_params(dsn))
+    pipeline.run_once(conn, settings, "analytics-run", database_url=store.db.sqlalchemy_url(dsn))
     return dsn
 
 
@@ -110,19 +111,7 @@ def test_the_loader_writes_the_archive_but_raw_bytes_stay_append_only(archive):
 
 
 def test_roles_and_views_survive_migrating_again(archive):
-    conn = storage.connect(archive)
-    assert storage.migrate(conn) == []
+    conn = store.db.connect(archive)
+    assert store.schema.migrate(conn) == []
     conn.close()
     assert _as_role(archive, "news_archive_analyst", "SELECT count(*) FROM analytics.articles")[0][0] == 8
-
-
-def test_the_analyst_docs_name_every_view():
-    doc = (REPO / "docs" / "analysts.md").read_text()
-    views = {p.split("VIEW analytics.")[1].split()[0]
-             for p in (REPO / "sql" / "views" / "analytics.sql").read_text().split("\n") if p.startswith("CREATE OR REPLACE VIEW")}
-    assert views == {"articles", "current_articles", "story_timeline", "version_links", "version_diffs",
-                     "quarantine", "refused_files", "ingest_runs", "files"}
-    for view in views:
-        assert f"analytics.{view}" in doc, view
-
-

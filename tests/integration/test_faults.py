@@ -10,7 +10,8 @@ import time
 import psycopg2
 import pytest
 
-from news_archive import evaluation, pipeline, storage
+from devkit import evaluation
+from news_archive import pipeline, store
 from news_archive.parsing import Article, parse_document
 from tests.conftest import fetch, run_concurrently
 
@@ -38,13 +39,13 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
 
     # reference: a clean run of the same files, in another database
     files = {p.name: p.read_bytes() for p in settings.inbox.iterdir()}
-    clean = storage.connect(clean_dsn)
-    pipeline.run_once(clean, settings, "clean", params=storage.dsn_params(clean_dsn))
+    clean = store.db.connect(clean_dsn)
+    pipeline.run_once(clean, settings, "clean", database_url=store.db.sqlalchemy_url(clean_dsn))
     clean.close()
     for name, content in files.items():
         (settings.inbox / name).write_bytes(content)
 
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     conn.set_session(autocommit=False)
     with conn.cursor() as cur:
         cur.execute("SET application_name = 'victim-loader'")
@@ -87,7 +88,7 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
     assert fetch(dsn, "SELECT count(*) FROM archive.raw_documents") == [(300,)]
 
     # the retry (Airflow runs the same task again, with a new connection) succeeds
-    retry = storage.connect(dsn)
+    retry = store.db.connect(dsn)
     stats = pipeline.process_batch(retry, settings, "faulty", batch)
     # the retry counts what the run did, the dead attempt's archiving included: every one
     # of the 300 deliveries is new, none a duplicate
@@ -115,9 +116,9 @@ def test_two_runs_working_one_inbox_at_once_load_every_file_exactly_once(databas
     names = _put_generated(settings.inbox, 400, seed=8)
 
     def run(run_id: str) -> dict:
-        c = storage.connect(dsn)
+        c = store.db.connect(dsn)
         try:
-            return pipeline.run_once(c, settings, run_id, params=storage.dsn_params(dsn))
+            return pipeline.run_once(c, settings, run_id, database_url=store.db.sqlalchemy_url(dsn))
         finally:
             c.close()
 
@@ -144,9 +145,9 @@ def test_postgres_restarting_between_runs_does_not_stop_the_next_run(tmp_path, s
     uri = ensure_embedded(pgdata)
     server = start(pgdata)
     _put_generated(settings.inbox, 20, seed=12)
-    conn = storage.connect(uri)
-    storage.migrate(conn)  # the deliberate step (`news-archive migrate`) before the first run
-    first = pipeline.run_once(conn, settings, "before-restart", params=storage.dsn_params(uri))
+    conn = store.db.connect(uri)
+    store.schema.migrate(conn)  # the deliberate step (`news-archive migrate`) before the first run
+    first = pipeline.run_once(conn, settings, "before-restart", database_url=store.db.sqlalchemy_url(uri))
     assert first["status"] == "success"
 
     # pg_ctl as the server's own system user (pgserver runs it as 'pgserver' under root)
@@ -157,8 +158,8 @@ def test_postgres_restarting_between_runs_does_not_stop_the_next_run(tmp_path, s
     conn.close()
 
     _put_generated(settings.inbox, 20, seed=13)
-    conn = storage.connect(uri)  # each task opens a new connection
-    second = pipeline.run_once(conn, settings, "after-restart", params=storage.dsn_params(uri))
+    conn = store.db.connect(uri)  # each task opens a new connection
+    second = pipeline.run_once(conn, settings, "after-restart", database_url=store.db.sqlalchemy_url(uri))
     conn.close()
     assert second["status"] == "success"
     assert fetch(uri, "SELECT run_id, status, loaded FROM archive.ingest_runs ORDER BY started_at") == [
@@ -178,7 +179,7 @@ HOSTILE_TEXT = [
 
 
 def test_copy_control_characters_round_trip_byte_for_byte(conn, dsn):
-    storage.start_run(conn, "escapes")
+    store.runs.start_run(conn, "escapes")
     rows, articles = [], []
     for i, text in enumerate(HOSTILE_TEXT):
         body = "\n\n".join([text, "Filler words for the minimum length. " * 12, text])
@@ -191,9 +192,9 @@ def test_copy_control_characters_round_trip_byte_for_byte(conn, dsn):
         article = parse_document(raw)
         assert isinstance(article, Article), article
         # what the parser hands over must go in and come out unchanged
-        rows.append(storage.article_row(raw_id, article, [], "escapes"))
+        rows.append(store.articles.article_record(raw_id, article, [], "escapes"))
         articles.append((raw_id, article))
-    storage.load_batch(conn, "escapes", rows, [])
+    store.articles.load_batch(conn, "escapes", rows, [])
     stored = {r[0]: r[1:] for r in fetch(dsn, "SELECT raw_document_id, title, body FROM archive.articles")}
     assert len(stored) == len(HOSTILE_TEXT)
     for raw_id, article in articles:
@@ -205,7 +206,7 @@ def test_copy_control_characters_round_trip_byte_for_byte(conn, dsn):
 
 def test_copy_round_trips_literal_null_marker_and_backslash_dot_exactly(conn, dsn):
     """Straight through load_batch, no parser: the strings COPY treats specially."""
-    storage.start_run(conn, "nulls")
+    store.runs.start_run(conn, "nulls")
     from news_archive.parsing import parse_document as parse
 
     base = parse(("Base title\n\n" + "word " * 80).encode())
@@ -216,16 +217,13 @@ def test_copy_round_trips_literal_null_marker_and_backslash_dot_exactly(conn, ds
                            VALUES (md5(%s) || md5(%s), %s, 1, 'nulls', 'x') RETURNING id""",
                         (f"n{i}", f"n{i}", f"n{i}.txt"))
             raw_id = cur.fetchone()[0]
-        row = list(storage.article_row(raw_id, base, [], "nulls"))
-        row[1] = f"title {text}"  # title
-        row[2] = text + " body " + str(i)  # body
-        row[6] = text  # url: a nullable column holding the NULL marker as text
-        row[13] = f"{i:064d}"  # content_hash must be unique
-        rows.append(tuple(row))
-    storage.load_batch(conn, "nulls", rows, [])
+        rows.append(store.articles.article_record(raw_id, base, [], "nulls")._replace(
+            title=f"title {text}", body=f"{text} body {i}",
+            url=text,  # a nullable column holding the NULL marker as text
+            content_hash=f"{i:064d}"))  # content hashes must be unique
+    store.articles.load_batch(conn, "nulls", rows, [])
     got = fetch(dsn, "SELECT title, body, url FROM archive.articles ORDER BY raw_document_id")
-    assert got == [(r[1], r[2], r[6]) for r in rows]
-
+    assert got == [(r.title, r.body, r.url) for r in rows]
 
 
 def test_the_same_bytes_under_two_names_in_one_run_are_both_filed_away(conn, dsn, settings):
@@ -233,7 +231,7 @@ def test_the_same_bytes_under_two_names_in_one_run_are_both_filed_away(conn, dsn
     content = b"Same bytes twice\n\n" + b"An ordinary body of text for this article. " * 20
     (settings.inbox / "first.txt").write_bytes(content)
     (settings.inbox / "second copy.txt").write_bytes(content)
-    result = pipeline.run_once(conn, settings, "twice", params=storage.dsn_params(dsn))
+    result = pipeline.run_once(conn, settings, "twice", database_url=store.db.sqlalchemy_url(dsn))
     assert result["status"] == "success", result
     assert list(settings.inbox.iterdir()) == []
     assert fetch(dsn, "SELECT count(*) FROM archive.articles") == [(1,)]
@@ -244,8 +242,8 @@ def test_the_same_bytes_under_two_names_in_one_run_are_both_filed_away(conn, dsn
 def test_two_batches_archiving_the_same_bytes_at_once_do_not_deadlock(databases, tmp_path):
     """Found by bench/run.py: re-deliveries of one file spread over parallel batches."""
     dsn = databases.create()
-    storage_conn = storage.connect(dsn)
-    storage.start_run(storage_conn, "par")
+    storage_conn = store.db.connect(dsn)
+    store.runs.start_run(storage_conn, "par")
     storage_conn.close()
     blobs = [f"Document {i}\n\n".encode() + b"same bytes in both batches " * 30 for i in range(300)]
     a, b = tmp_path / "a", tmp_path / "b"
@@ -256,9 +254,9 @@ def test_two_batches_archiving_the_same_bytes_at_once_do_not_deadlock(databases,
         (b / f"b{i:03}.txt").write_bytes(blob)
 
     def archive(paths):
-        c = storage.connect(dsn)
+        c = store.db.connect(dsn)
         try:
-            storage.archive_files(c, "par", paths)
+            store.raw.archive_files(c, "par", paths)
         finally:
             c.close()
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from news_archive import evaluation, linkstore, pipeline, storage
+from devkit import evaluation
+from news_archive import pipeline, store
 from tests.conftest import SEED_000, SEED_001, fetch, put_samples, run_concurrently
 
 
 def _ingest(conn, settings, docs: dict[str, bytes], run_id: str) -> dict:
     for name, content in docs.items():
         (settings.inbox / name).write_bytes(content)
-    return pipeline.run_once(conn, settings, run_id, params=storage.dsn_params(conn.dsn))
+    return pipeline.run_once(conn, settings, run_id, database_url=store.db.sqlalchemy_url(conn.dsn))
 
 
 def _article_id(dsn, name: str) -> int:
@@ -22,7 +23,7 @@ def _article_id(dsn, name: str) -> int:
 
 def test_seed_001_is_linked_to_seed_000_as_its_reworded_condensed_child(conn, dsn, settings):
     put_samples(settings.inbox)
-    pipeline.run_once(conn, settings, "seeds", params=storage.dsn_params(dsn))
+    pipeline.run_once(conn, settings, "seeds", database_url=store.db.sqlalchemy_url(dsn))
     rows = fetch(dsn, """SELECT parent_article_id, child_article_id, relation, scores, diff_summary, method_version
                          FROM archive.version_links""")
     assert len(rows) == 1
@@ -31,7 +32,7 @@ def test_seed_001_is_linked_to_seed_000_as_its_reworded_condensed_child(conn, ds
     assert relation in ("paraphrase", "condensed")
     assert scores["coverage"] >= 0.6 and scores["name_containment"] >= 0.6
     assert diff["child_sentences"] == diff["kept"] + diff["changed"] + diff["added"]
-    assert method == linkstore.METHOD_VERSION
+    assert method == store.links.METHOD_VERSION
     (story_a,), (story_b,) = fetch(dsn, "SELECT story_id FROM archive.articles ORDER BY id")
     assert story_a == story_b
 
@@ -104,7 +105,7 @@ def _story_partition(dsn) -> set[frozenset]:
 
 
 def _load_without_linking(dsn, settings, docs: dict[str, bytes]) -> None:
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     for name, content in docs.items():
         (settings.inbox / name).write_bytes(content)
     batches = pipeline.claim_step(conn, settings, "load")
@@ -127,15 +128,15 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
     _load_without_linking(single, settings, labelled_docs)
     _load_without_linking(double, settings, labelled_docs)
 
-    conn = storage.connect(single)
-    linkstore.link_pending(conn, None, chunk=40)
+    conn = store.db.connect(single)
+    store.links.link_pending(conn, None, chunk=40)
     conn.close()
 
 
     def worker() -> dict:
-        c = storage.connect(double)
+        c = store.db.connect(double)
         try:
-            return linkstore.link_pending(c, None, chunk=40)  # both see the same pending set
+            return store.links.link_pending(c, None, chunk=40)  # both see the same pending set
         finally:
             c.close()
 
@@ -161,19 +162,19 @@ def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alo
     rows = fetch(stored, """SELECT a.title, a.body, k.keys, k.method_version FROM archive.articles a
                             JOIN archive.link_pending_keys k ON k.article_id = a.id AND k.body_hash = a.body_hash""")
     assert len(rows) == articles
-    assert all(keys == linking.fingerprint(title, body).keys and method == linkstore.METHOD_VERSION
+    assert all(keys == linking.fingerprint(title, body).keys and method == store.links.METHOD_VERSION
                for title, body, keys, method in rows)
     # Stale rows are not trusted: a body that changed since, or another linking method.
-    with storage.connect(stored) as conn, conn.cursor() as cur:
+    with store.db.connect(stored) as conn, conn.cursor() as cur:
         cur.execute("""UPDATE archive.link_pending_keys SET body_hash = 'changed since', keys = '{1,2,3}'
                        WHERE article_id IN (SELECT id FROM archive.articles ORDER BY id DESC LIMIT 20)""")
         cur.execute("""UPDATE archive.link_pending_keys SET method_version = 'older-method', keys = '{4,5,6}'
                        WHERE article_id IN (SELECT id FROM archive.articles ORDER BY id LIMIT 20)""")
-    with storage.connect(alone) as conn, conn.cursor() as cur:
+    with store.db.connect(alone) as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM archive.link_pending_keys")  # as if no loading task had left keys
     for dsn in (stored, alone):
-        conn = storage.connect(dsn)
-        linkstore.link_pending(conn, None, chunk=40)
+        conn = store.db.connect(dsn)
+        store.links.link_pending(conn, None, chunk=40)
         conn.close()
     assert _link_set(stored) == _link_set(alone) and len(_link_set(alone)) >= 75
     assert _story_partition(stored) == _story_partition(alone)
@@ -191,16 +192,16 @@ def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alo
 
 def test_relink_recomputes_the_same_links_and_stories_idempotently(dsn, settings, labelled_docs):
     _load_without_linking(dsn, settings, labelled_docs)
-    conn = storage.connect(dsn)
-    linkstore.link_pending(conn, None)
+    conn = store.db.connect(dsn)
+    store.links.link_pending(conn, None)
     links, stories = _link_set(dsn), _story_partition(dsn)
-    linkstore.relink_all(conn, None)
-    linkstore.relink_all(conn, None)
+    store.links.relink_all(conn, None)
+    store.links.relink_all(conn, None)
     conn.close()
     assert _link_set(dsn) == links
     assert _story_partition(dsn) == stories
     assert fetch(dsn, "SELECT DISTINCT method_version, run_id FROM archive.version_links") == [
-        (linkstore.METHOD_VERSION, None)]
+        (store.links.METHOD_VERSION, None)]
 
 
 def test_aligned_diff_shows_kept_changed_added_and_removed_sentences(conn, dsn, settings):
@@ -234,7 +235,7 @@ def test_an_article_unlinked_behind_the_linker_is_still_linked_in_the_same_call(
     dsn = databases.create()
     _load_without_linking(dsn, settings, labelled_docs)
     first_id = fetch(dsn, "SELECT min(id) FROM archive.articles")[0][0]
-    real_chunk, chunks = linkstore._link_chunk, []
+    real_chunk, chunks = store.links._link_chunk, []
 
     def chunk_then_unlink_the_first(cur, pending, *args):
         done = real_chunk(cur, pending, *args)
@@ -244,30 +245,9 @@ def test_an_article_unlinked_behind_the_linker_is_still_linked_in_the_same_call(
             cur.execute("DELETE FROM archive.link_keys WHERE article_id = %s", (first_id,))
         return done
 
-    monkeypatch.setattr(linkstore, "_link_chunk", chunk_then_unlink_the_first)
-    conn = storage.connect(dsn)
-    linkstore.link_pending(conn, None, chunk=40)
+    monkeypatch.setattr(store.links, "_link_chunk", chunk_then_unlink_the_first)
+    conn = store.db.connect(dsn)
+    store.links.link_pending(conn, None, chunk=40)
     conn.close()
     assert chunks[0][0] == first_id and chunks[-1] == [first_id]
     assert fetch(dsn, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
-
-
-def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_budget():
-    from news_archive import linking
-
-    body = " ".join(f"Sentence {i} tells how the harbour council of Westbury met on day {i}." for i in range(30))
-    rows = [linkstore.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None, None) for i in range(30)]
-    fingerprints = linkstore._Fingerprinter(1, cache_bytes=10**9)
-    first = fingerprints(rows, keys=False)
-    assert len(fingerprints.cache) == 30
-    again = fingerprints(rows, keys=False)  # all from the cache
-    fresh = {r.id: linking.fingerprint(r.title, r.body, r.body_hash, keys=False) for r in rows}
-    assert again == first == fresh
-    changed = linkstore.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None, None)
-    assert fingerprints([changed], keys=False)[0] == linking.fingerprint("Another title", rows[0].body, "h0",
-                                                                        keys=False)
-    assert fingerprints(rows[:1], keys=True)[0].keys  # keys are never served from a verification-only entry
-    small = linkstore._Fingerprinter(1, cache_bytes=3 * max(map(len, fingerprints.cache.values())))
-    small(rows, keys=False)
-    assert 0 < len(small.cache) <= 3 and small.cached_bytes <= small.cache_bytes
-    assert list(small.cache)[-1][0] == 29  # the most recent are kept

@@ -9,7 +9,8 @@ import time
 import psycopg2
 import pytest
 
-from news_archive import evaluation, pipeline, storage
+from devkit import evaluation
+from news_archive import pipeline, store
 from tests.conftest import fetch, put_samples
 
 OLD_ADVISORY_KEYS = (7_246_001, 7_246_002, 7_246_003, 7_246_004)  # migration, link, load, archive
@@ -45,7 +46,7 @@ def test_an_analyst_session_cannot_block_a_run(conn, dsn, settings, monkeypatch)
     for aid, title, body in evaluation.generated_articles(5, seed=9):
         (settings.inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
     started = time.monotonic()
-    result = pipeline.run_once(conn, settings, "while-analysing", params=storage.dsn_params(dsn))
+    result = pipeline.run_once(conn, settings, "while-analysing", database_url=store.db.sqlalchemy_url(dsn))
     elapsed = time.monotonic() - started
     assert result["status"] == "success"
     assert elapsed < 20, elapsed  # nothing waited for the analyst (a wait would have timed out at 20 s)
@@ -61,7 +62,7 @@ def test_a_wait_for_a_pipeline_lock_is_time_boxed_and_names_the_holder(conn, dsn
     holder.cursor().execute("SELECT 1 FROM archive.pipeline_locks WHERE name = 'archive' FOR UPDATE")
     (holder_pid,) = fetch(dsn, "SELECT pid FROM pg_stat_activity WHERE application_name = 'stuck-maintenance-job'")[0]
     started = time.monotonic()
-    with pytest.raises(storage.PipelineLockTimeout) as failed:
+    with pytest.raises(store.locks.PipelineLockTimeout) as failed:
         pipeline.process_batch(conn, settings, "blocked", batch)
     assert time.monotonic() - started < 15
     message = str(failed.value)
@@ -81,12 +82,12 @@ def test_pipeline_sessions_take_turns_on_a_lock(dsn):
     second = psycopg2.connect(dsn)
     order: list[str] = []
     with first.cursor() as cur:
-        storage.take_lock(cur, "load", timeout=30)
+        store.locks.take_lock(cur, "load", timeout=30)
         order.append("first")
 
     def later():
         with second, second.cursor() as cur:
-            storage.take_lock(cur, "load", timeout=30)
+            store.locks.take_lock(cur, "load", timeout=30)
             order.append("second")
 
     thread = threading.Thread(target=later)

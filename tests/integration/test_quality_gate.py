@@ -8,7 +8,6 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from news_archive import pipeline, quality
-from news_archive.parsing import parse_document
 from tests.conftest import fetch
 
 GOOD_BODY = " ".join(f"Sentence number {i} tells the council budget story in plain words." for i in range(12))
@@ -84,29 +83,12 @@ def test_duplicate_content_in_a_batch_loads_once(conn, dsn, settings):
     assert (ok, n) == (False, 2)
 
 
-def test_validation_flags_warnings_without_quarantine():
-    articles = [(i, parse_document(_doc(f"Title number {i}", GOOD_BODY), min_body_words=5)) for i in range(3)]
-    articles[1][1].parse_warnings.append("date: ambiguous date '01/02/2021'")
-    outcome = quality.validate_frame(quality.batch_frame(articles), quality.pre_load_checks(50))
-    assert outcome.quarantined_ids() == []
-    assert [w["reason"] for w in outcome.verdicts[1].warnings] == ["parse_warnings"]
-    assert outcome.verdicts[0].warnings == []
-
-
-@pytest.mark.parametrize("words, expected", [(49, ["body_too_short"]), (50, [])])
-def test_min_body_words_is_configurable(words, expected):
-    article = parse_document(_doc("Title of it", "word " * 60), min_body_words=1)
-    article.body = " ".join(["word"] * words)
-    outcome = quality.validate_frame(quality.batch_frame([(1, article)]), quality.pre_load_checks(50))
-    assert [f["reason"] for f in outcome.verdicts[1].critical] == expected
-
-
 def test_post_load_suite_fails_on_an_orphaned_version_link(conn, dsn, settings):
-    from news_archive import storage
+    from news_archive import store
     from tests.conftest import put_samples
 
     put_samples(settings.inbox)
-    assert pipeline.run_once(conn, settings, "clean", storage.dsn_params(dsn))["status"] == "success"
+    assert pipeline.run_once(conn, settings, "clean", store.db.sqlalchemy_url(dsn))["status"] == "success"
     ok = fetch(dsn, "SELECT count(*), bool_and(success) FROM archive.validation_results WHERE batch_key = 'post_load'")
     assert ok == [(3, True)]
     # corrupt the archive on purpose: a link to an article that does not exist (constraints bypassed)
@@ -115,9 +97,9 @@ def test_post_load_suite_fails_on_an_orphaned_version_link(conn, dsn, settings):
         cur.execute("""INSERT INTO archive.version_links (parent_article_id, child_article_id, relation, method_version)
                        VALUES (1, 424242, 'duplicate', 'test')""")
         cur.execute("SET session_replication_role = DEFAULT")
-    storage.start_run(conn, "check-run")
+    store.runs.start_run(conn, "check-run")
     with pytest.raises(pipeline.PostLoadCheckFailed, match="no version link points to a missing article"):
-        pipeline.check_step(conn, storage.dsn_params(dsn), settings, "check-run")
+        pipeline.check_step(conn, store.db.sqlalchemy_url(dsn), settings, "check-run")
     rows = fetch(dsn, """SELECT details->>'description', success, unexpected_count, unexpected_sample
                          FROM archive.validation_results WHERE run_id = 'check-run' ORDER BY id""")
     failed = [r for r in rows if not r[1]]
@@ -127,11 +109,11 @@ def test_post_load_suite_fails_on_an_orphaned_version_link(conn, dsn, settings):
 
 
 def _check_step(dsn, settings, run_id: str) -> dict:
-    from news_archive import storage
+    from news_archive import store
 
-    conn = storage.connect(dsn)
+    conn = store.db.connect(dsn)
     try:
-        return pipeline.check_step(conn, storage.dsn_params(dsn), settings, run_id)
+        return pipeline.check_step(conn, store.db.sqlalchemy_url(dsn), settings, run_id)
     finally:
         conn.close()
 

@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-from news_archive import evaluation
+from devkit import evaluation
+from devkit.databases import with_dbname
 from news_archive.config import airflow_conn_json
-from news_archive.devdb import with_dbname
 from tests.conftest import REPO, fetch
 
 pytestmark = pytest.mark.slow
@@ -70,9 +69,9 @@ def metadata_db(databases) -> str:
     dsn = databases.create(migrate=False)
     # a SQLAlchemy URL of the same database; a Unix socket (the embedded server) goes in
     # the query, as libpq's host=, not in the URL's host
-    from news_archive.quality import sqlalchemy_url
+    from news_archive.store.db import sqlalchemy_url
 
-    return sqlalchemy_url(psycopg2.extensions.parse_dsn(dsn))
+    return sqlalchemy_url(dsn)
 
 
 def test_the_dag_runs_unchanged_on_two_celery_workers(metadata_db, dsn, tmp_path, redis_url):

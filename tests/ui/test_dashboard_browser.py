@@ -11,7 +11,8 @@ import shutil
 
 import pytest
 
-from news_archive import evaluation, pipeline, storage
+from devkit import evaluation
+from news_archive import pipeline, store
 from tests.conftest import fetch, put_samples
 from tests.support import apiserver
 
@@ -29,7 +30,7 @@ def archive_with_hostile_titles(conn, dsn, settings):
     (settings.inbox / "img-title.txt").write_text(f"{IMG_TITLE}\n\n{body.replace('the', 'a')}\n")
     for aid, title, body in evaluation.generated_articles(12, seed=41):
         (settings.inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
-    pipeline.run_once(conn, settings, "ui-run", params=storage.dsn_params(dsn))
+    pipeline.run_once(conn, settings, "ui-run", database_url=store.db.sqlalchemy_url(dsn))
     # The quality gate quarantines a title with markup (html_in_title); an article loaded
     # before that rule, or edited by hand, may still hold one: the page must escape it.
     with conn, conn.cursor() as cur:

@@ -8,7 +8,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from news_archive import evaluation, linking
+from devkit import evaluation
+from news_archive import linking
 from news_archive.linking import fingerprint, verify
 from tests.conftest import SAMPLES, SEED_000, SEED_001
 

@@ -1,5 +1,8 @@
 """Version linking against the archive in Postgres: candidates, links, stories.
 
+Owns archive.version_links, archive.link_keys, archive.link_pending_keys, archive.stories
+and the link columns of archive.articles (story_id, linked_at, link_method).
+
 Linkers take one pipeline lock (the 'link' row of archive.pipeline_locks) for the duration of a chunk: two workers linking
 at once run one after the other, so the second sees every key and link the
 first committed (no lost and no duplicate links), and the result does not
@@ -23,7 +26,6 @@ from dataclasses import dataclass
 
 import psycopg2.extras
 
-from news_archive import storage
 from news_archive.linking import (
     METHOD_VERSION,
     Fingerprint,
@@ -33,6 +35,8 @@ from news_archive.linking import (
     sentence_diff,
     verify,
 )
+from news_archive.store.db import statement
+from news_archive.store.locks import take_lock
 
 PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
@@ -41,7 +45,7 @@ MIN_SHARED_KEYS = 2
 FINGERPRINT_CACHE_BYTES = 64 * 1024 * 1024  # the linker's cache of recent fingerprints (pickled)
 
 
-# Linked articles by exact body (bpchar[]: see storage.CONTENT_HASH_LOOKUP).
+# Linked articles by exact body (bpchar[]: see raw.SHA256_LOOKUP).
 BODY_HASH_LOOKUP = """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
                       WHERE body_hash = ANY(%s::bpchar[]) AND linked_at IS NOT NULL GROUP BY body_hash"""
 
@@ -116,16 +120,11 @@ class _Stories:
 
         if self.merged_into:
             pairs = [(real.get(old, old), real.get(new, new)) for old, new in self.merged_into.items()]
-            psycopg2.extras.execute_values(
-                cur, """UPDATE archive.stories s SET merged_into = m.new, merged_at = now()
-                        FROM (VALUES %s) AS m(old, new) WHERE s.id = m.old""", pairs)
+            psycopg2.extras.execute_values(cur, statement("links/merge_stories"), pairs)
             roots = [(real.get(old, old), final(old)) for old in self.merged_into]
-            psycopg2.extras.execute_values(
-                cur, """UPDATE archive.articles a SET story_id = m.root
-                        FROM (VALUES %s) AS m(old, root) WHERE a.story_id = m.old""", roots)
+            psycopg2.extras.execute_values(cur, statement("links/move_articles_to_story"), roots)
         psycopg2.extras.execute_values(
-            cur, """UPDATE archive.articles a SET story_id = v.story, linked_at = now(), link_method = v.method
-                    FROM (VALUES %s) AS v(id, story, method) WHERE a.id = v.id""",
+            cur, statement("links/mark_linked"),
             [(aid, final(story), METHOD_VERSION) for aid, story in story_of_pending.items()], page_size=1000)
 
 
@@ -247,7 +246,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
     try:
         while True:
             with conn, conn.cursor() as cur:
-                storage.take_lock(cur, "link")
+                take_lock(cur, "link")
                 cur.execute("SELECT id FROM archive.articles WHERE linked_at IS NULL AND id > %s ORDER BY id LIMIT %s",
                             (after, chunk))
                 pending = [r[0] for r in cur.fetchall()]
@@ -307,14 +306,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     all_keys = sorted({k for article_id in pending for k in keys_of[article_id]})
     db_postings: dict[int, list[int]] = {}
     if all_keys:
-        cur.execute(
-            """SELECT k.key, x.ids FROM unnest(%s::bigint[]) AS k(key)
-               CROSS JOIN LATERAL (
-                   SELECT array_agg(lk.article_id) AS ids FROM (
-                       SELECT article_id FROM archive.link_keys WHERE key = k.key LIMIT %s) lk
-               ) x WHERE x.ids IS NOT NULL""",
-            (all_keys, POSTING_CAP + 1),
-        )
+        cur.execute(statement("links/candidate_postings"), {"keys": all_keys, "limit": POSTING_CAP + 1})
         db_postings = dict(cur.fetchall())
     cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
@@ -382,22 +374,23 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
 
     if links:
         inserted = psycopg2.extras.execute_values(
-            cur,
-            """INSERT INTO archive.version_links
-                   (parent_article_id, child_article_id, relation, scores, diff_summary, aligned_diff,
-                    method_version, run_id)
-               VALUES %s ON CONFLICT DO NOTHING RETURNING id""",
-            links, page_size=500, fetch=True,
-        )
+            cur, statement("links/insert_version_links"), links, page_size=500, fetch=True)
         counts["links"] += len(inserted)  # (rowcount would be the last page's only)
     stories.write(cur, story_of)
     return counts
 
 
+def unlink(cur, article_id: int) -> None:
+    """Forget an article's links and keys (its text changed): the next link step links it again."""
+    cur.execute("DELETE FROM archive.version_links WHERE parent_article_id = %s OR child_article_id = %s",
+                (article_id, article_id))
+    cur.execute("DELETE FROM archive.link_keys WHERE article_id = %s", (article_id,))
+
+
 def relink_all(conn, run_id: str | None = None) -> dict[str, int]:
     """Recompute every link and story with the current method (idempotent)."""
     with conn, conn.cursor() as cur:
-        storage.take_lock(cur, "link")
+        take_lock(cur, "link")
         cur.execute("DELETE FROM archive.version_links")
         cur.execute("DELETE FROM archive.link_keys")
         cur.execute("UPDATE archive.articles SET linked_at = NULL, link_method = NULL, story_id = NULL")
