@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import random
 from pathlib import Path
 
@@ -38,3 +39,103 @@ def raw_documents(limit: int | None = None, seed: int = 7) -> tuple[str, list[by
         return "bbc", docs[:limit] if limit else docs
     rng = random.Random(seed)
     return "generated", [generated_document(rng, i) for i in range(limit or 2225)]
+
+
+# --------------------------------------------------------------------------- real news and its versions
+REAL_SHARE = 0.16  # original real documents; the rest are versions of them (6,400 originals at N = 40,000)
+VERSIONS = (  # (kind, share of the corpus): how each version of a real document is made
+    ("redelivered", 0.06),  # the same bytes under another name
+    ("restyled", 0.14),  # the same article in another wrapper (HTML page, header block)
+    ("revision", 0.20),  # an edited update (devkit.evaluation.revise)
+    ("condensed", 0.16),  # the first half of its paragraphs
+    ("reworded", 0.16),  # a paraphrase, sentence by sentence (devkit.evaluation.reword)
+    ("reworded_condensed", 0.12),  # a shorter paraphrase
+)
+
+
+def real_documents() -> list[tuple[str, str, str, str]]:
+    """(name, title, body, date) of every real document in ../shared/corpora: BBC articles and
+    their summaries, gunviolence, ecbplus and onestop. Empty when ../shared is absent."""
+    from bench import real_corpora
+
+    docs: list[tuple[str, str, str, str]] = []
+    for path in bbc_files():
+        title, _, body = path.read_bytes().decode("utf-8", errors="replace").partition("\n")
+        docs.append((f"bbc-{path.parent.name}-{path.stem}", title.strip(), body.strip(), ""))
+        summary = BBC_SUMMARIES / path.parent.name / path.name
+        if summary.is_file():
+            docs.append((f"sum-{path.parent.name}-{path.stem}", title.strip(),
+                         summary.read_text(errors="replace").strip(), ""))
+    for name in real_corpora.DOC_CORPORA:
+        if not (real_corpora.SHARED / name / "docs.tsv").is_file():
+            continue
+        for doc in real_corpora.load(name).docs:
+            first, _, rest = doc.text.strip().partition("\n")
+            if len(first) <= 200 and rest.strip():  # a title line, as the sources give it
+                docs.append((doc.doc_id, first.strip(), rest.strip(), doc.date))
+            else:  # a headless report: the pipeline derives its title
+                docs.append((doc.doc_id, "", doc.text.strip(), doc.date))
+    return docs
+
+
+def _wrapped(rng: random.Random, title: str, body: str, date: str) -> bytes:
+    """A document as a feed delivers it: plain, with a header block, or as an HTML page."""
+    style = rng.random()
+    head = f"date: {date}\n" if date else ""
+    if style < 0.55 or not title:
+        text = f"{head}{title}\n\n{body}\n" if title else f"{head}{body}\n"
+    elif style < 0.8:
+        text = f"Title: {title}\n{'Date: ' + date + chr(10) if date else ''}Source: wire\n\n{body}\n"
+    else:
+        paras = "".join(f"<p>{html.escape(p)}</p>\n" for p in body.split("\n\n") if p.strip())
+        text = (f"<html><head><title>{html.escape(title)}</title></head><body><nav>Home | News | Sport</nav>"
+                f"<article><h1>{html.escape(title)}</h1>\n{paras}</article><footer>Copyright</footer></body></html>")
+    return text.encode("utf-8")
+
+
+def real_news_corpus(n: int, seed: int = 7) -> tuple[str, list[tuple[str, bytes]], float]:
+    """(source, [(file name, bytes)], share of real news text) for a corpus of `n` dumps.
+
+    REAL_SHARE of the corpus are real documents from ../shared/corpora; the rest are versions
+    of them (VERSIONS), the same mix at every n so that time(2N)/time(N) compares like with
+    like. Without ../shared, generated articles stand in (and the share is 0).
+    """
+    from devkit import evaluation
+
+    rng = random.Random(seed)
+    pool = real_documents()
+    rng.shuffle(pool)
+    originals = pool[: max(1, round(n * REAL_SHARE))] if pool else []
+    if len(originals) < round(n * REAL_SHARE) or not originals:
+        source = "generated (../shared/corpora absent)"
+        originals = [(aid, title, body, "") for aid, title, body in
+                     generated_articles(max(1, round(n * REAL_SHARE)), seed=seed)]
+        real = 0.0
+    else:
+        source = (f"{len(originals):,} real documents from ../shared/corpora (BBC and its summaries, "
+                  "gunviolence, ecbplus, onestop) and versions of them")
+        real = 1.0
+    docs: list[tuple[str, bytes]] = []
+    for name, title, body, date in originals:
+        docs.append((f"{name}.txt", _wrapped(rng, title, body, date)))
+    kinds = [kind for kind, share in VERSIONS for _ in range(round(share * 1000))]
+    i = 0
+    while len(docs) < n:
+        kind = kinds[rng.randrange(len(kinds))]
+        j = rng.randrange(len(originals))
+        name, title, body, date = originals[j]
+        i += 1
+        if kind == "redelivered":
+            docs.append((f"again-{i}-{name}.txt", docs[j][1]))
+            continue
+        if kind == "revision":
+            body = evaluation.revise(body, rng)
+        elif kind == "condensed":
+            paragraphs = [p for p in body.split("\n\n") if p.strip()]
+            body = "\n\n".join(paragraphs[: max(1, (len(paragraphs) + 1) // 2)])
+        elif kind == "reworded":
+            body = evaluation.reword(body, rng)
+        elif kind == "reworded_condensed":
+            body = evaluation.reword(body, rng, keep=0.5)
+        docs.append((f"{kind}-{i}-{name}.txt", _wrapped(rng, title, body, date)))
+    return source, docs, real

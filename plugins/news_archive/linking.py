@@ -117,6 +117,11 @@ class Fingerprint:
     keys: list[int] = field(default_factory=list)
     initials: frozenset[str] = frozenset()  # "uc" for "University of California" (acronyms)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_sentence_index", None)  # rebuilt on demand
+        return state
+
     def order_key(self) -> tuple:
         """Which of two texts is "the short one", whatever the argument order."""
         return (self.words, len(self.sentences), self.body_hash, [s.text for s in self.sentences])
@@ -405,6 +410,22 @@ class Alignment:
     content_order: float = 0.0  # share of the sentences matched by content that keep their order
 
 
+def _sentence_index(fp: Fingerprint) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """stem -> the sentences holding it, for all content stems and for plain ones (built once
+    per fingerprint, when it is first the long side of an alignment; never pickled)."""
+    index = fp.__dict__.get("_sentence_index")
+    if index is None:
+        stems: dict[str, list[int]] = {}
+        plain: dict[str, list[int]] = {}
+        for j, t in enumerate(fp.sentences):
+            for w in t.stems:
+                stems.setdefault(w, []).append(j)
+            for w in t.plain:
+                plain.setdefault(w, []).append(j)
+        index = fp.__dict__["_sentence_index"] = (stems, plain)
+    return index
+
+
 def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
     """Match each sentence of the short text to the long one's, two ways at once.
 
@@ -414,10 +435,15 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
       and whether those sentences keep their order. A rewording derives from its
       parent's sentences in order; another outlet's report of the same event shares the
       names and figures, but not the wording around them.
+
+    Only sentence pairs that share a stem can score, so the shared weights are summed
+    through the long text's stem index, not by comparing every pair of sentences.
     """
     pairs = []
     identical = 0
     long_texts = {s.text: j for j, s in enumerate(long.sentences)}
+    stem_index, plain_index = _sentence_index(long)
+    long_sentences = long.sentences
     weighted = got = 0.0
     content_matches: list[int] = []
     for i, s in enumerate(short.sentences):
@@ -430,17 +456,33 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
             got += w
             content_matches.append(j)
             continue
+        weights = s.weights
+        shared: dict[int, float] = {}  # long sentence -> weight of the stems it shares with s
+        for stem in s.stems:
+            found = stem_index.get(stem)
+            if found:
+                weight = weights[stem]
+                for j in found:
+                    shared[j] = shared.get(j, 0.0) + weight
+        plain: dict[int, float] = {}  # the same, plain stems only
+        for stem in s.plain:
+            found = plain_index.get(stem)
+            if found:
+                weight = weights[stem]
+                for j in found:
+                    plain[j] = plain.get(j, 0.0) + weight
         best, best_j, best_c, best_cj = 0.0, -1, 0.0, -1
-        for j, t in enumerate(long.sentences):
-            if not (s.stems & t.stems):
-                continue
-            sim = sentence_similarity(s, t)
+        own = s.weight
+        for j in sorted(shared):
+            t = long_sentences[j]
+            total = own + t.weight
+            sim = 2 * shared[j] / total if total else 0.0
             # figures that disagree pull a pair apart (templated reports)
             if s.numbers and t.numbers and not (s.numbers & t.numbers):
                 sim *= 0.6
             if sim > best:
                 best, best_j = sim, j
-            c = _contained(s, t)
+            c = plain.get(j, 0.0) / w if w else 0.0
             if c > best_c:
                 best_c, best_cj = c, j
         if best >= threshold:
@@ -498,9 +540,17 @@ def _weighted_containment(short: Fingerprint, long: Fingerprint) -> float:
     return sum(v for w, v in weights.items() if w in theirs) / total
 
 
-def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = None) -> dict[str, float]:
+def agreement_features(short: Fingerprint, long: Fingerprint) -> dict[str, float]:
+    """The features the guard reads: how many of the short text's names and figures the long one keeps."""
+    return {"name_agreement": _names_found(short, long),
+            "number_agreement": _numbers_found(short.numbers, long.numbers)}
+
+
+def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = None,
+                  agreement: dict[str, float] | None = None) -> dict[str, float]:
     """The features the link model weighs, for a (short, long) pair of texts."""
     al = al or align(short, long)
+    agreement = agreement or agreement_features(short, long)
     short_bigrams = frozenset().union(*(s.bigrams for s in short.sentences)) if short.sentences else frozenset()
     long_bigrams = frozenset().union(*(s.bigrams for s in long.sentences)) if long.sentences else frozenset()
     # share of the short text's sentences that have a counterpart in the long one, in order
@@ -513,8 +563,7 @@ def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = 
         "phrase_overlap": len(short_bigrams & long_bigrams) / len(short_bigrams) if short_bigrams else 0.0,
         "content_containment": _weighted_containment(short, long),
         "short_sentences": float(len(short.sentences)),
-        "name_agreement": _names_found(short, long),
-        "number_agreement": _numbers_found(short.numbers, long.numbers),
+        **agreement,
     }
 
 
@@ -570,6 +619,7 @@ class Verdict:
     relation: str | None  # duplicate | revision | condensed | paraphrase | None
     scores: dict
     short_is_a: bool = False  # which of (a, b) is the shorter text
+    alignment: Alignment | None = field(default=None, repr=False, compare=False)  # short against long
 
     @property
     def linked(self) -> bool:
@@ -590,8 +640,14 @@ def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Ve
     if not short.sentences or not long.sentences:
         return Verdict(None, {"reason": "no sentences"}, short_is_a)
     model = model or link_model()
+    # The guard reads names and figures only: a pair it refuses is refused before the
+    # sentence alignment, the costly part (the same verdict, sooner).
+    agreement = agreement_features(short, long)
+    if failed := model.guard_fails(agreement):
+        return Verdict(None, {**{k: round(v, 3) for k, v in agreement.items()},
+                              "model": model.version, "decided_by": "guard: " + ", ".join(failed)}, short_is_a)
     al = align(short, long)
-    features = pair_features(short, long, al)
+    features = pair_features(short, long, al, agreement)
     link, probability, why = model.decide(features)
     n_short, n_long = len(short.sentences), len(long.sentences)
     length_ratio = short.words / max(long.words, 1)
@@ -612,7 +668,7 @@ def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Ve
         "decided_by": why,
     }
     if not link:
-        return Verdict(None, scores, short_is_a)
+        return Verdict(None, scores, short_is_a, al)
     if identical_share >= 0.9 and long_covered >= 0.9:
         relation = "duplicate" if identical_share == 1.0 and long_covered == 1.0 else "revision"
     elif length_ratio < 0.8 or long_covered < 0.7:
@@ -621,7 +677,7 @@ def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Ve
         relation = "revision"
     else:
         relation = "paraphrase"
-    return Verdict(relation, scores, short_is_a)
+    return Verdict(relation, scores, short_is_a, al)
 
 
 # --------------------------------------------------------------------------- diffs
@@ -639,14 +695,15 @@ def sentence_diff(parent: Fingerprint, child: Fingerprint, aligned: list[dict] |
     }
 
 
-def aligned_diff(parent: Fingerprint, child: Fingerprint) -> list[dict]:
+def aligned_diff(parent: Fingerprint, child: Fingerprint, alignment: Alignment | None = None) -> list[dict]:
     """The two versions side by side, sentence by sentence, in the child's order.
 
     Each step is {"op": kept|changed|added|removed, "parent": text|None, "child": text|None,
     "similarity": float|None}. A parent sentence the child dropped is shown just before
-    the child sentence that follows it in the parent.
+    the child sentence that follows it in the parent. `alignment`: the child's sentences
+    already aligned against the parent's (a verdict's, when the child is the short text).
     """
-    al = align(child, parent, threshold=0.5)
+    al = alignment or align(child, parent, threshold=0.5)
     match = {i: (j, sim) for i, j, sim in al.pairs}
     used: set[int] = set()
     for i, (j, sim) in sorted(match.items()):

@@ -291,6 +291,56 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
     cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
 
 
+VERIFY_PARALLEL_MIN = 400  # candidate pairs from which verification is shared among forked workers
+_chunk: tuple = ()  # (candidates, rows, fingerprints) of the chunk being verified, for forked workers
+
+
+def _verify_articles(article_ids: list[int]) -> list[tuple[int, int, tuple]]:
+    """Verify each article against its candidates; for each link: (article, other, the link's
+    columns from parent to aligned diff). Runs in the linker or in a worker forked from it."""
+    candidates, rows, fps = _chunk
+    out = []
+    for article_id in article_ids:
+        article = rows[article_id]
+        for other_id in candidates[article_id]:
+            verdict = verify(fps[article_id], fps[other_id])
+            if not verdict.linked:
+                continue
+            parent, child = _direction(article, rows[other_id], verdict.relation, verdict.short_is_a)
+            short_id = article_id if verdict.short_is_a else other_id
+            parent_fp, child_fp = fps[parent.id], fps[child.id]
+            # the verdict aligned the short text against the long one: the diff reuses it
+            steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
+            out.append((article_id, other_id, (
+                parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
+                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
+    return out
+
+
+def _verify_all(pending: list[int], candidates: dict[int, list[int]], rows: dict[int, ArticleRow],
+                fps: dict[int, Fingerprint], workers: int) -> dict[int, list[tuple[int, tuple]]]:
+    """article -> [(other, link columns)], verification shared among `workers` forked processes
+    when there is enough of it (they inherit the chunk's fingerprints: nothing is pickled)."""
+    global _chunk
+    _chunk = (candidates, rows, fps)
+    try:
+        todo = [a for a in pending if candidates[a]]
+        if workers < 2 or sum(len(candidates[a]) for a in todo) < VERIFY_PARALLEL_MIN:
+            results = _verify_articles(todo)
+        else:
+            import multiprocessing
+
+            parts = [todo[i::workers * 4] for i in range(workers * 4)]  # interleaved: even shares
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = [r for part in pool.map(_verify_articles, parts, chunksize=1) for r in part]
+    finally:
+        _chunk = ()
+    found: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
+    for article_id, other_id, link in results:  # (each article's links in its candidates' order)
+        found[article_id].append((other_id, link))
+    return found
+
+
 def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fingerprinter) -> Counter:
     """Link `pending` (in id order) against the archive and against each other.
 
@@ -347,26 +397,15 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     _copy_keys(cur, pending, keys_of)
     fps.update(fingerprinted())
 
+    found = _verify_all(pending, candidates, rows, fps, fingerprints.workers)
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
     for article_id in pending:
-        article = rows[article_id]
         linked_stories: set[int] = set()
-        for other_id in candidates[article_id]:
-            other = rows[other_id]
-            verdict = verify(fps[article_id], fps[other_id])
-            if not verdict.linked:
-                continue
-            parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
-            parent_fp, child_fp = fps[parent.id], fps[child.id]
-            steps = aligned_diff(parent_fp, child_fp)
-            links.append((
-                parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps),
-                METHOD_VERSION, run_id,
-            ))
-            other_story = story_of.get(other_id, other.story_id)
+        for other_id, link in found.get(article_id, ()):
+            links.append((*link, METHOD_VERSION, run_id))
+            other_story = story_of.get(other_id, rows[other_id].story_id)
             if other_story is not None:
                 linked_stories.add(other_story)
         story_of[article_id] = stories.assign(linked_stories)
