@@ -24,7 +24,7 @@ import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 METHOD_VERSION = "sentence-model-3"
@@ -96,13 +96,12 @@ class Sentence:
     plain: frozenset[str] = frozenset()  # stems of plain words: no name, no figure
     bigrams: frozenset[tuple[str, str]] = frozenset()  # adjacent plain stems
 
-    @cached_property
-    def plain_weight(self) -> float:
-        return sum(self.weights[w] for w in self.plain)
+    weight: float = field(init=False, default=0.0)  # all stems' rarity weights, summed
+    plain_weight: float = field(init=False, default=0.0)  # the plain stems' only
 
-    @cached_property
-    def weight(self) -> float:
-        return sum(self.weights.values())
+    def __post_init__(self) -> None:
+        self.weight = sum(self.weights.values())
+        self.plain_weight = sum(self.weights[w] for w in self.plain)
 
 
 @dataclass
@@ -116,11 +115,6 @@ class Fingerprint:
     body_hash: str = ""
     keys: list[int] = field(default_factory=list)
     initials: frozenset[str] = frozenset()  # "uc" for "University of California" (acronyms)
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("_sentence_index", None)  # rebuilt on demand
-        return state
 
     def order_key(self) -> tuple:
         """Which of two texts is "the short one", whatever the argument order."""
@@ -410,22 +404,6 @@ class Alignment:
     content_order: float = 0.0  # share of the sentences matched by content that keep their order
 
 
-def _sentence_index(fp: Fingerprint) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """stem -> the sentences holding it, for all content stems and for plain ones (built once
-    per fingerprint, when it is first the long side of an alignment; never pickled)."""
-    index = fp.__dict__.get("_sentence_index")
-    if index is None:
-        stems: dict[str, list[int]] = {}
-        plain: dict[str, list[int]] = {}
-        for j, t in enumerate(fp.sentences):
-            for w in t.stems:
-                stems.setdefault(w, []).append(j)
-            for w in t.plain:
-                plain.setdefault(w, []).append(j)
-        index = fp.__dict__["_sentence_index"] = (stems, plain)
-    return index
-
-
 def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
     """Match each sentence of the short text to the long one's, two ways at once.
 
@@ -436,14 +414,13 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
       parent's sentences in order; another outlet's report of the same event shares the
       names and figures, but not the wording around them.
 
-    Only sentence pairs that share a stem can score, so the shared weights are summed
-    through the long text's stem index, not by comparing every pair of sentences.
+    The two measures are computed inline (set intersections and sums in C): this loop is
+    most of the linker's time.
     """
     pairs = []
     identical = 0
     long_texts = {s.text: j for j, s in enumerate(long.sentences)}
-    stem_index, plain_index = _sentence_index(long)
-    long_sentences = long.sentences
+    long_info = [(t.stems, t.plain, t.weight, t.numbers) for t in long.sentences]
     weighted = got = 0.0
     content_matches: list[int] = []
     for i, s in enumerate(short.sentences):
@@ -456,35 +433,26 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
             got += w
             content_matches.append(j)
             continue
-        weights = s.weights
-        shared: dict[int, float] = {}  # long sentence -> weight of the stems it shares with s
-        for stem in s.stems:
-            found = stem_index.get(stem)
-            if found:
-                weight = weights[stem]
-                for j in found:
-                    shared[j] = shared.get(j, 0.0) + weight
-        plain: dict[int, float] = {}  # the same, plain stems only
-        for stem in s.plain:
-            found = plain_index.get(stem)
-            if found:
-                weight = weights[stem]
-                for j in found:
-                    plain[j] = plain.get(j, 0.0) + weight
+        weight_of = s.weights.__getitem__
+        own, stems, plain, numbers = s.weight, s.stems, s.plain, s.numbers
         best, best_j, best_c, best_cj = 0.0, -1, 0.0, -1
-        own = s.weight
-        for j in sorted(shared):
-            t = long_sentences[j]
-            total = own + t.weight
-            sim = 2 * shared[j] / total if total else 0.0
+        for j, (t_stems, t_plain, t_weight, t_numbers) in enumerate(long_info):
+            shared = stems & t_stems
+            if not shared:
+                continue
+            total = own + t_weight
+            sim = 2 * sum(map(weight_of, shared)) / total if total else 0.0  # sentence_similarity
             # figures that disagree pull a pair apart (templated reports)
-            if s.numbers and t.numbers and not (s.numbers & t.numbers):
+            if numbers and t_numbers and numbers.isdisjoint(t_numbers):
                 sim *= 0.6
             if sim > best:
                 best, best_j = sim, j
-            c = plain.get(j, 0.0) / w if w else 0.0
-            if c > best_c:
-                best_c, best_cj = c, j
+            if w:
+                common = plain & t_plain
+                if common:
+                    c = sum(map(weight_of, common)) / w  # _contained
+                    if c > best_c:
+                        best_c, best_cj = c, j
         if best >= threshold:
             pairs.append((i, best_j, best))
         weighted += w
