@@ -8,6 +8,15 @@ Articles are generated (bench/corpus.py) and loaded straight into the archive ta
 (the link stage is what is measured); each new batch holds 700 new articles and 300
 versions (reworded, cut, revised) of archived ones, so candidates are found and verified.
 Goal printed: time(batch vs largest) / time(batch vs smallest) <= 1.5.
+
+    make bench-links ARCHIVE=1000000           # a run of 5,000 against 10k, then against 1M
+
+With --archive N the archive is built by a bulk path (parse, load and candidate keys in
+worker processes, keys COPYed, articles marked linked without verifying them: the archive's
+own links do not change what a new run costs), and a run of 5,000 new articles (70% new,
+30% versions of archived ones) is linked against 10,000 articles, then against N. Goals:
+time(run vs N) <= 1.3 x time(run vs 10k), peak RSS < 1 GiB; the link index's size per
+million articles is printed.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import psycopg2.extras  # noqa: E402
 
 from bench.common import peak_rss_mib, scratch_database  # noqa: E402
 from devkit import evaluation  # noqa: E402
-from news_archive import store  # noqa: E402
+from news_archive import linking, store  # noqa: E402
 from news_archive.parsing import Article, parse_document  # noqa: E402
 
 
@@ -74,10 +83,117 @@ def link(conn, run_id: str) -> tuple[dict, float]:
     return counts, time.perf_counter() - t
 
 
+def _bulk_part(args) -> list[tuple[bytes, str, object, list[int]]]:
+    """Generate, parse and key one part of the bulk archive (in a worker process)."""
+    start, n = args
+    out = []
+    for aid, title, body in evaluation.generated_articles(n, seed=500_000 + start):
+        content = f"{title}\n\n{body}\n".encode()
+        article = parse_document(content)
+        if isinstance(article, Article):
+            out.append((content, f"bulk-{start}-{aid}.txt", article, linking.candidate_keys_of(article.body)))
+    return out
+
+
+def bulk_archive(conn, run_id: str, start: int, target: int, part: int = 2_000) -> None:
+    """Grow the archive from `start` to `target` articles: loaded and keyed, marked linked."""
+    import multiprocessing
+
+    parts = [(i, min(part, target - i)) for i in range(start, target, part)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for done, items in enumerate(pool.imap(_bulk_part, parts, chunksize=1)):
+            with conn, conn.cursor() as cur:
+                ids = psycopg2.extras.execute_values(
+                    cur,
+                    """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+                       VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
+                    [(hashlib.sha256(c).hexdigest(), name, len(c), run_id, psycopg2.Binary(c))
+                     for c, name, _, _ in items], fetch=True, page_size=1000)
+            raw_id = {name: i for i, name in ids}
+            keep = [x for x in items if x[1] in raw_id]
+            rows = [store.articles.article_record(raw_id[name], article, [], run_id) for _, name, article, _ in keep]
+            store.articles.load_batch(conn, run_id, rows, [])
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT raw_document_id, id FROM archive.articles WHERE raw_document_id = ANY(%s)",
+                            ([r.raw_document_id for r in rows],))
+                by_raw = dict(cur.fetchall())
+            keys_of = {by_raw[raw_id[name]]: keys for _, name, _, keys in keep if raw_id[name] in by_raw}
+            with conn, conn.cursor() as cur:
+                ordered = sorted(keys_of)
+                store.links._copy_keys(cur, ordered, keys_of)
+                cur.execute(store.db.statement("articles/index_search"), {"ids": ordered})
+                cur.execute("UPDATE archive.articles SET linked_at = now(), link_method = %s WHERE id = ANY(%s)",
+                            (linking.METHOD_VERSION, ordered))
+            if (done + 1) % 50 == 0:
+                print(f"  bulk archive: {parts[done][0] + parts[done][1]:,} articles", flush=True)
+
+
+def archive_size(conn) -> dict:
+    with conn, conn.cursor() as cur:
+        cur.execute("""SELECT (SELECT count(*) FROM archive.articles),
+                              (SELECT count(*) FROM archive.link_keys),
+                              pg_total_relation_size('archive.link_keys'),
+                              pg_total_relation_size('archive.articles'),
+                              pg_total_relation_size('archive.raw_documents'),
+                              pg_total_relation_size('archive.article_search'),
+                              pg_database_size(current_database())""")
+        names = ("articles", "link_keys", "link_keys_bytes", "articles_bytes", "raw_bytes", "search_bytes", "db_bytes")
+        return dict(zip(names, cur.fetchone(), strict=True))
+
+
+def archive_main(target: int) -> int:
+    small = 10_000
+    results = {}
+    with scratch_database("news_archive_linkbench") as dsn:
+        conn = store.db.connect(dsn)
+        store.runs.start_run(conn, "bench")
+        archive: list[tuple[str, str, str]] = []
+        for size in (small, target):
+            t = time.perf_counter()
+            current = archive_size(conn)["articles"]
+            bulk_archive(conn, "bench", current, size)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("VACUUM ANALYZE archive.articles")
+                cur.execute("VACUUM ANALYZE archive.link_keys")
+            conn.autocommit = False
+            sizes = archive_size(conn)
+            print(f"archive {sizes['articles']:,} articles built in {time.perf_counter() - t:.0f} s; "
+                  f"link index {sizes['link_keys']:,} keys, {sizes['link_keys_bytes'] / 2**20:,.0f} MiB "
+                  f"({sizes['link_keys_bytes'] / sizes['articles'] * 1e6 / 2**30:.2f} GiB per million articles, "
+                  f"{sizes['link_keys'] / sizes['articles']:.1f} keys per article); articles "
+                  f"{sizes['articles_bytes'] / sizes['articles']:,.0f} B, raw "
+                  f"{sizes['raw_bytes'] / sizes['articles']:,.0f} B, search "
+                  f"{sizes['search_bytes'] / sizes['articles']:,.0f} B per article; database "
+                  f"{sizes['db_bytes'] / 2**30:.2f} GiB", flush=True)
+            if not archive:
+                archive = [(f"a{i}", title, body) for i, (_, title, body) in
+                           enumerate(evaluation.generated_articles(2_000, seed=500_000))]
+            run = []
+            for k in range(5):  # 5,000 new articles: 5 batches of 1,000 as the loading tasks leave them
+                run += new_batch(archive, seed=size + k)
+            load_articles(conn, "bench", run)
+            counts, seconds = link(conn, "bench")
+            results[size] = seconds
+            print(f"archive {size:,}: a run of {len(run):,} new articles linked in {seconds:.1f} s "
+                  f"({counts.get('links', 0):,} links); peak RSS so far {peak_rss_mib():.0f} MiB", flush=True)
+        conn.close()
+    ratio = results[target] / results[small]
+    peak = peak_rss_mib()
+    checks = [(f"run of 5,000 against {target:,} = {ratio:.2f} x against {small:,} <= 1.3", ratio <= 1.3),
+              (f"peak RSS {peak:,.0f} MiB < 1 GiB", peak < 1024)]
+    for label, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {label}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs=2, default=[10_000, 100_000], metavar=("SMALL", "LARGE"))
+    ap.add_argument("--archive", type=int, help="bulk-build an archive of this many articles (see above)")
     args = ap.parse_args()
+    if args.archive:
+        return archive_main(args.archive)
     small, large = args.sizes
     archive: list[tuple[str, str, str]] = []
     batch_seconds = {}

@@ -20,7 +20,7 @@ def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_
     assert fingerprints([changed], keys=False)[0] == linking.fingerprint("Another title", rows[0].body, "h0",
                                                                         keys=False)
     assert fingerprints(rows[:1], keys=True)[0].keys  # keys are never served from a verification-only entry
-    small = store.links._Fingerprinter(1, cache_bytes=3 * max(map(len, fingerprints.cache.values())))
+    small = store.links._Fingerprinter(1, cache_bytes=3 * max(size for _, size in fingerprints.cache.values()))
     small(rows, keys=False)
     assert 0 < len(small.cache) <= 3 and small.cached_bytes <= small.cache_bytes
     assert list(small.cache)[-1][0] == 29  # the most recent are kept

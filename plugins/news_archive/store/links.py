@@ -42,7 +42,7 @@ PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
 MAX_CANDIDATES = 40
 MIN_SHARED_KEYS = 2
-FINGERPRINT_CACHE_BYTES = 64 * 1024 * 1024  # the linker's cache of recent fingerprints (pickled)
+FINGERPRINT_CACHE_BYTES = 256 * 1024 * 1024  # the linker's cache of recent fingerprints (NEWS_ARCHIVE_LINK_CACHE_MB)
 
 
 # Linked articles by exact body (bpchar[]: see raw.SHA256_LOOKUP).
@@ -135,24 +135,37 @@ def link_workers() -> int:
 
 
 def _fingerprint_rows(items: list[tuple[int, str, str, str]], keys: bool = True) -> list[tuple[int, bytes]]:
-    """Fingerprints, pickled: they cross from the workers as bytes and are cached as bytes."""
+    """Fingerprints, pickled: how they cross back from the worker processes."""
     return [(i, pickle.dumps(fingerprint(title, body, body_hash, keys=keys), pickle.HIGHEST_PROTOCOL))
             for i, title, body, body_hash in items]
+
+
+def cache_bytes_setting() -> int:
+    """NEWS_ARCHIVE_LINK_CACHE_MB (default 256): memory for the linker's fingerprint cache."""
+    value = os.environ.get("NEWS_ARCHIVE_LINK_CACHE_MB")
+    return int(float(value) * 1024 * 1024) if value not in (None, "") else FINGERPRINT_CACHE_BYTES
+
+
+def live_size(fp: Fingerprint) -> int:
+    """About what a fingerprint holds in memory (measured: ~2.5 KB a sentence of news, its
+    sets and weights; 8 bytes and a list slot a candidate key)."""
+    return 1024 + 2560 * len(fp.sentences) + 40 * len(fp.keys)
 
 
 class _Fingerprinter:
     """Fingerprints of many rows at once, in worker processes when there are enough.
 
-    The same candidates come back chunk after chunk (at 100,000 articles the linker asked
-    for 108,000 fingerprints of 60,000 articles), so the last ones made are kept, pickled
-    (~3 KB each), up to `cache_bytes`.
+    The same candidates come back chunk after chunk (at 20,000 real-mix dumps the linker
+    used 58,000 fingerprints of 14,000 articles), so the last ones used are kept as they
+    are (unpickling one costs about half of making it), up to `cache_bytes` of memory.
     """
 
-    def __init__(self, workers: int, cache_bytes: int = FINGERPRINT_CACHE_BYTES):
+    def __init__(self, workers: int, cache_bytes: int | None = None):
         self.workers = workers
         self.pool = None
-        self.cache: OrderedDict[tuple, bytes] = OrderedDict()  # (id, body hash, title) -> pickled fingerprint
-        self.cache_bytes, self.cached_bytes = cache_bytes, 0
+        self.cache: OrderedDict[tuple, tuple[Fingerprint, int]] = OrderedDict()  # (id, body hash, title) -> (fp, size)
+        self.cache_bytes = cache_bytes_setting() if cache_bytes is None else cache_bytes
+        self.cached_bytes = 0
 
     def __call__(self, rows: list[ArticleRow], keys: bool = True) -> dict[int, Fingerprint]:
         return self.submit(rows, keys)()
@@ -166,15 +179,16 @@ class _Fingerprinter:
         key_of: dict[int, tuple] = {}  # the rows to fingerprint, by id -> their cache key
         for r in rows:
             key = (r.id, r.body_hash, r.title)
-            blob = None if keys else self.cache.get(key)
-            if blob is None:
+            hit = None if keys else self.cache.get(key)
+            if hit is None:
                 key_of[r.id] = key
             else:
                 self.cache.move_to_end(key)
-                done[r.id] = pickle.loads(blob)
+                done[r.id] = hit[0]
         items = [(r.id, r.title, r.body, r.body_hash) for r in rows if r.id in key_of]
         if self.workers < 2 or len(items) < PARALLEL_MIN:
-            made = self._keep(key_of, _fingerprint_rows(items, keys))
+            made = self._keep(key_of, {i: fingerprint(title, body, body_hash, keys=keys)
+                                       for i, title, body, body_hash in items})
             return lambda: done | made
         if self.pool is None:
             import multiprocessing
@@ -183,16 +197,18 @@ class _Fingerprinter:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         size = -(-len(items) // (self.workers * 4))
         futures = [self.pool.submit(_fingerprint_rows, items[i : i + size], keys) for i in range(0, len(items), size)]
-        return lambda: done | self._keep(key_of, [pair for future in futures for pair in future.result()])
+        return lambda: done | self._keep(key_of, {i: pickle.loads(blob) for future in futures
+                                                  for i, blob in future.result()})
 
-    def _keep(self, key_of: dict[int, tuple], made: list[tuple[int, bytes]]) -> dict[int, Fingerprint]:
-        for i, blob in made:
+    def _keep(self, key_of: dict[int, tuple], made: dict[int, Fingerprint]) -> dict[int, Fingerprint]:
+        for i, fp in made.items():
+            size = live_size(fp)
             old = self.cache.pop(key_of[i], None)
-            self.cached_bytes += len(blob) - (len(old) if old else 0)
-            self.cache[key_of[i]] = blob
+            self.cached_bytes += size - (old[1] if old else 0)
+            self.cache[key_of[i]] = (fp, size)
         while self.cached_bytes > self.cache_bytes and self.cache:
-            self.cached_bytes -= len(self.cache.popitem(last=False)[1])
-        return {i: pickle.loads(blob) for i, blob in made}
+            self.cached_bytes -= self.cache.popitem(last=False)[1][1]
+        return made
 
     def close(self) -> None:
         if self.pool is not None:
