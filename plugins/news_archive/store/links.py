@@ -307,13 +307,12 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
     cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
 
 
-VERIFY_PARALLEL_MIN = 400  # candidate pairs from which verification is shared among forked workers
-_chunk: tuple = ()  # (candidates, rows, fingerprints) of the chunk being verified, for forked workers
+_chunk: tuple = ()  # (candidates, rows, fingerprints) of the chunk being verified
 
 
 def _verify_articles(article_ids: list[int]) -> list[tuple[int, int, tuple]]:
     """Verify each article against its candidates; for each link: (article, other, the link's
-    columns from parent to aligned diff). Runs in the linker or in a worker forked from it."""
+    columns from parent to aligned diff)."""
     candidates, rows, fps = _chunk
     out = []
     for article_id in article_ids:
@@ -334,25 +333,20 @@ def _verify_articles(article_ids: list[int]) -> list[tuple[int, int, tuple]]:
 
 
 def _verify_all(pending: list[int], candidates: dict[int, list[int]], rows: dict[int, ArticleRow],
-                fps: dict[int, Fingerprint], workers: int) -> dict[int, list[tuple[int, tuple]]]:
-    """article -> [(other, link columns)], verification shared among `workers` forked processes
-    when there is enough of it (they inherit the chunk's fingerprints: nothing is pickled)."""
+                fps: dict[int, Fingerprint]) -> dict[int, list[tuple[int, tuple]]]:
+    """article -> [(other, link columns)], each article's links in its candidates' order.
+
+    (Verification stays in this process: forking workers for it from a process that runs
+    threads, as the linker's own fingerprint pool does, hung one test run in CI.)
+    """
     global _chunk
     _chunk = (candidates, rows, fps)
     try:
-        todo = [a for a in pending if candidates[a]]
-        if workers < 2 or sum(len(candidates[a]) for a in todo) < VERIFY_PARALLEL_MIN:
-            results = _verify_articles(todo)
-        else:
-            import multiprocessing
-
-            parts = [todo[i::workers * 4] for i in range(workers * 4)]  # interleaved: even shares
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = [r for part in pool.map(_verify_articles, parts, chunksize=1) for r in part]
+        results = _verify_articles([a for a in pending if candidates[a]])
     finally:
         _chunk = ()
     found: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
-    for article_id, other_id, link in results:  # (each article's links in its candidates' order)
+    for article_id, other_id, link in results:
         found[article_id].append((other_id, link))
     return found
 
@@ -413,7 +407,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     _copy_keys(cur, pending, keys_of)
     fps.update(fingerprinted())
 
-    found = _verify_all(pending, candidates, rows, fps, fingerprints.workers)
+    found = _verify_all(pending, candidates, rows, fps)
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
