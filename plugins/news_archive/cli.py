@@ -31,12 +31,13 @@ def _hook(args):
 
 
 @contextlib.contextmanager
-def _connection(args):
-    """The archive, through NewsArchiveHook; a clear exit when none is configured."""
+def _connection(args, hook=None):
+    """The archive, through NewsArchiveHook (`hook`, else one from `args`); a clear exit when
+    none is configured."""
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        with _hook(args).connection() as conn:
+        with (hook or _hook(args)).connection() as conn:
             yield conn
     except AirflowNotFoundException:
         sys.exit("no database configured: pass --dsn, or set NEWS_ARCHIVE_DSN or AIRFLOW_CONN_NEWS_ARCHIVE")
@@ -52,8 +53,9 @@ def cmd_ingest(args) -> None:
     from news_archive.pipeline import run_once
 
     run_id = args.run_id or "cli__" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    with _connection(args) as conn:
-        result = run_once(conn, config.Settings.from_env(), run_id, database_url=_hook(args).sqlalchemy_url())
+    hook = _hook(args)
+    with _connection(args, hook) as conn:
+        result = run_once(conn, config.Settings.from_env(), run_id, database_url=hook.sqlalchemy_url())
     print(json.dumps({"run_id": run_id, **result}, indent=2))
     if result["status"] != "success":
         sys.exit(1)

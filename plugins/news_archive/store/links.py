@@ -307,15 +307,12 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
     cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
 
 
-_chunk: tuple = ()  # (candidates, rows, fingerprints) of the chunk being verified
-
-
-def _verify_articles(article_ids: list[int]) -> list[tuple[int, int, tuple]]:
-    """Verify each article against its candidates; for each link: (article, other, the link's
-    columns from parent to aligned diff)."""
-    candidates, rows, fps = _chunk
-    out = []
-    for article_id in article_ids:
+def _verify_chunk(pending: list[int], candidates: dict[int, list[int]], rows: dict[int, ArticleRow],
+                  fps: dict[int, Fingerprint]) -> dict[int, list[tuple[int, tuple]]]:
+    """Verify each article against its candidates: article -> [(other, the link's columns from
+    parent to aligned diff)], each article's links in its candidates' order."""
+    found: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
+    for article_id in pending:
         article = rows[article_id]
         for other_id in candidates[article_id]:
             verdict = verify(fps[article_id], fps[other_id])
@@ -326,28 +323,9 @@ def _verify_articles(article_ids: list[int]) -> list[tuple[int, int, tuple]]:
             parent_fp, child_fp = fps[parent.id], fps[child.id]
             # the verdict aligned the short text against the long one: the diff reuses it
             steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
-            out.append((article_id, other_id, (
+            found[article_id].append((other_id, (
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
                 json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
-    return out
-
-
-def _verify_all(pending: list[int], candidates: dict[int, list[int]], rows: dict[int, ArticleRow],
-                fps: dict[int, Fingerprint]) -> dict[int, list[tuple[int, tuple]]]:
-    """article -> [(other, link columns)], each article's links in its candidates' order.
-
-    (Verification stays in this process: forking workers for it from a process that runs
-    threads, as the linker's own fingerprint pool does, hung one test run in CI.)
-    """
-    global _chunk
-    _chunk = (candidates, rows, fps)
-    try:
-        results = _verify_articles([a for a in pending if candidates[a]])
-    finally:
-        _chunk = ()
-    found: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
-    for article_id, other_id, link in results:
-        found[article_id].append((other_id, link))
     return found
 
 
@@ -407,7 +385,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     _copy_keys(cur, pending, keys_of)
     fps.update(fingerprinted())
 
-    found = _verify_all(pending, candidates, rows, fps)
+    found = _verify_chunk(pending, candidates, rows, fps)
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
