@@ -64,5 +64,5 @@ def peak_rss_mib() -> float:
 
 
 def peak_children_rss_mib() -> float:
-    """The largest peak RSS of any child process that has finished (task and fingerprint workers)."""
+    """The largest peak RSS of any child process that has finished (task and link verification workers)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -101,7 +101,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
         batch_wall = time.perf_counter() - t
         # Each later task in a fresh process of its own too, so its peak RSS is its own.
         with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            links, rss["link task (+ its fingerprint workers)"] = pool.submit(_link_task, dsn, run_id).result()
+            links, rss["link task (+ its verification workers)"] = pool.submit(_link_task, dsn, run_id).result()
         stages["link"] = links["seconds"]
         stages["index"] += links["index_seconds"]  # what the batches left (nothing, normally)
         t = time.perf_counter()

@@ -1,26 +1,79 @@
-"""The linker's cache of fingerprints, in memory (no database)."""
+"""The linker's fingerprint cache and its verification workers, in memory (no database)."""
 
 from __future__ import annotations
 
-from news_archive import store
+from news_archive import linking, store
+
+BODY = " ".join(f"Sentence {i} tells how the harbour council of Westbury met on day {i}." for i in range(30))
+
+
+def _rows(n: int, body: str = BODY) -> list[store.links.ArticleRow]:
+    return [store.links.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None, None)
+            for i in range(n)]
 
 
 def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_budget():
-    from news_archive import linking
-
-    body = " ".join(f"Sentence {i} tells how the harbour council of Westbury met on day {i}." for i in range(30))
-    rows = [store.links.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None, None) for i in range(30)]
-    fingerprints = store.links._Fingerprinter(1, cache_bytes=10**9)
-    first = fingerprints(rows, keys=False)
-    assert len(fingerprints.cache) == 30
-    again = fingerprints(rows, keys=False)  # all from the cache
+    rows = _rows(30)
+    cache = store.links._FingerprintCache(10**9)
+    first = {r.id: cache.get(r) for r in rows}
+    assert len(cache.cache) == 30
+    again = {r.id: cache.get(r) for r in rows}  # all from the cache
     fresh = {r.id: linking.fingerprint(r.title, r.body, r.body_hash, keys=False) for r in rows}
     assert again == first == fresh
+    assert all(again[i] is first[i] for i in again)
     changed = store.links.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None, None)
-    assert fingerprints([changed], keys=False)[0] == linking.fingerprint("Another title", rows[0].body, "h0",
-                                                                        keys=False)
-    assert fingerprints(rows[:1], keys=True)[0].keys  # keys are never served from a verification-only entry
-    small = store.links._Fingerprinter(1, cache_bytes=3 * max(size for _, size in fingerprints.cache.values()))
-    small(rows, keys=False)
+    assert cache.get(changed) == linking.fingerprint("Another title", rows[0].body, "h0", keys=False)
+    small = store.links._FingerprintCache(3 * max(size for _, size in cache.cache.values()))
+    for r in rows:
+        small.get(r)
     assert 0 < len(small.cache) <= 3 and small.cached_bytes <= small.cache_bytes
     assert list(small.cache)[-1][0] == 29  # the most recent are kept
+
+
+def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process():
+    """Two real worker processes against the in-process path: the same links, in the same order,
+    and the same candidate keys (forced to the workers by PARALLEL_MIN = 0)."""
+    originals = [" ".join(f"In {town} the {thing} board met {k} times about the {thing} plan for {town}."
+                          for k in range(12))
+                 for town, thing in [("Westbury", "harbour"), ("Eastleigh", "railway"), ("Norton", "library"),
+                                     ("Fairfield", "hospital")]]
+    rows = {}
+    for i, body in enumerate(originals):
+        rows[i] = store.links.ArticleRow(i, f"Story {i}", body, f"h{i}", None, None, None)
+        rows[10 + i] = store.links.ArticleRow(10 + i, f"Story {i}", body.replace(" times", " times, officials said"),
+                                              f"r{i}", None, None, None)  # a revision of each
+        rows[20 + i] = store.links.ArticleRow(20 + i, f"Story {i}", body, f"h{i}", None, None, None)  # a duplicate
+    candidates = {a: [b for b in rows if b != a] for a in rows}
+    local = store.links._Verifiers(1)
+    expected_links = local.verify(rows, candidates)()
+    expected_keys = local.keys(list(rows.values()))
+    assert sum(len(v) for v in expected_links.values()) == 3 * 4 * 2  # each of 3 versions to the 2 others
+    workers = store.links._Verifiers(2)
+    old = store.links.PARALLEL_MIN
+    store.links.PARALLEL_MIN = 0
+    try:
+        assert workers.verify(rows, candidates)() == expected_links
+        assert workers.verify(rows, candidates)() == expected_links  # again, from the workers' caches
+        assert workers.keys(list(rows.values())) == expected_keys
+        assert len(workers.processes) == 2 and all(p.is_alive() for p in workers.processes)
+    finally:
+        store.links.PARALLEL_MIN = old
+        workers.close()
+    assert not workers.processes
+
+
+def test_a_failure_in_a_worker_is_raised_in_the_linker_with_the_workers_traceback():
+    import pytest
+
+    rows = {r.id: r for r in _rows(4)}
+    rows[3] = store.links.ArticleRow(3, "Broken", None, "h3", None, None, None)  # no body: fingerprinting fails
+    workers = store.links._Verifiers(2)
+    old = store.links.PARALLEL_MIN
+    store.links.PARALLEL_MIN = 0
+    try:
+        with pytest.raises(store.links.LinkWorkerFailed, match="Traceback"):
+            workers.verify(rows, {0: [1, 2, 3], 1: [3]})()
+        assert workers.verify(rows, {0: [1, 2]})()  # the workers go on serving
+    finally:
+        store.links.PARALLEL_MIN = old
+        workers.close()

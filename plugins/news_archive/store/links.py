@@ -20,8 +20,9 @@ import io
 import itertools
 import json
 import os
-import pickle
+import traceback
 from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg2.extras
@@ -129,19 +130,13 @@ class _Stories:
 
 
 def link_workers() -> int:
-    """Processes that compute fingerprints: NEWS_ARCHIVE_LINK_WORKERS, default min(2, CPUs)."""
+    """Processes that fingerprint and verify: NEWS_ARCHIVE_LINK_WORKERS, default min(2, CPUs)."""
     value = os.environ.get("NEWS_ARCHIVE_LINK_WORKERS")
     return max(1, int(value)) if value else min(2, os.cpu_count() or 1)
 
 
-def _fingerprint_rows(items: list[tuple[int, str, str, str]], keys: bool = True) -> list[tuple[int, bytes]]:
-    """Fingerprints, pickled: how they cross back from the worker processes."""
-    return [(i, pickle.dumps(fingerprint(title, body, body_hash, keys=keys), pickle.HIGHEST_PROTOCOL))
-            for i, title, body, body_hash in items]
-
-
 def cache_bytes_setting() -> int:
-    """NEWS_ARCHIVE_LINK_CACHE_MB (default 256): memory for the linker's fingerprint cache."""
+    """NEWS_ARCHIVE_LINK_CACHE_MB (default 256): memory for the linker's fingerprint caches, all workers together."""
     value = os.environ.get("NEWS_ARCHIVE_LINK_CACHE_MB")
     return int(float(value) * 1024 * 1024) if value not in (None, "") else FINGERPRINT_CACHE_BYTES
 
@@ -152,67 +147,178 @@ def live_size(fp: Fingerprint) -> int:
     return 1024 + 2560 * len(fp.sentences) + 40 * len(fp.keys)
 
 
-class _Fingerprinter:
-    """Fingerprints of many rows at once, in worker processes when there are enough.
+class _FingerprintCache:
+    """Full fingerprints (verification's, without keys) of the articles seen last, as objects.
 
     The same candidates come back chunk after chunk (at 20,000 real-mix dumps the linker
-    used 58,000 fingerprints of 14,000 articles), so the last ones used are kept as they
-    are (unpickling one costs about half of making it), up to `cache_bytes` of memory.
+    used 58,000 fingerprints of 14,000 articles): the last ones used are kept, up to
+    `cache_bytes` of memory, keyed by (id, body hash, title) so that an edited article is
+    fingerprinted again.
+    """
+
+    def __init__(self, cache_bytes: int):
+        self.cache: OrderedDict[tuple, tuple[Fingerprint, int]] = OrderedDict()  # key -> (fp, size)
+        self.cache_bytes = cache_bytes
+        self.cached_bytes = 0
+
+    def get(self, row: ArticleRow) -> Fingerprint:
+        key = (row.id, row.body_hash, row.title)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.cache.move_to_end(key)
+            return hit[0]
+        fp = fingerprint(row.title, row.body, row.body_hash, keys=False)
+        size = live_size(fp)
+        self.cache[key] = (fp, size)
+        self.cached_bytes += size
+        while self.cached_bytes > self.cache_bytes and len(self.cache) > 1:
+            self.cached_bytes -= self.cache.popitem(last=False)[1][1]
+        return fp
+
+
+def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: list[tuple[int, list[int]]]
+                 ) -> list[tuple[int, list[tuple[int, tuple]]]]:
+    """Verify each article against its candidates: [(article, [(other, the link's columns from
+    parent to aligned diff)])], each article's links in its candidates' order."""
+    found = []
+    for article_id, candidate_ids in work:
+        article = rows[article_id]
+        article_fp = cache.get(article)
+        links = []
+        for other_id in candidate_ids:
+            other = rows[other_id]
+            other_fp = cache.get(other)
+            verdict = verify(article_fp, other_fp)
+            if not verdict.linked:
+                continue
+            parent, child = _direction(article, other, verdict.relation, verdict.short_is_a)
+            short_id = article_id if verdict.short_is_a else other_id
+            parent_fp, child_fp = (article_fp, other_fp) if parent is article else (other_fp, article_fp)
+            # the verdict aligned the short text against the long one: the diff reuses it
+            steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
+            links.append((other_id, (
+                parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
+                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
+        if links:
+            found.append((article_id, links))
+    return found
+
+
+def _keys_work(items: list[tuple[int, str]]) -> list[tuple[int, list[int]]]:
+    return [(i, candidate_keys_of(body)) for i, body in items]
+
+
+def _serve(channel, cache_bytes: int) -> None:
+    """A verification worker: requests in, results out, over one pipe, until told to stop."""
+    cache = _FingerprintCache(cache_bytes)
+    while True:
+        try:
+            request = channel.recv()
+        except EOFError:  # the linker is gone
+            return
+        if request is None:
+            return
+        kind, payload = request
+        try:
+            result = _verify_work(cache, *payload) if kind == "verify" else _keys_work(payload)
+            channel.send((True, result))
+        except BaseException:  # noqa: BLE001 - sent back, raised in the linker
+            channel.send((False, traceback.format_exc()))
+
+
+class LinkWorkerFailed(RuntimeError):
+    pass
+
+
+class _Verifiers:
+    """Fingerprinting and verification, in worker processes when there is enough to do.
+
+    Each worker is a process of its own with its own cache of fingerprints. An article and
+    its candidates go to the worker chosen by the lowest id among them, so the versions of
+    one story keep going to the worker that has their fingerprints. The workers are forked
+    once, all together, before this process starts any thread of its own (forking a
+    process with threads can leave a lock held in the child for ever), and they live as
+    long as the link step. Little work (< PARALLEL_MIN pairs) runs here, in-process.
     """
 
     def __init__(self, workers: int, cache_bytes: int | None = None):
         self.workers = workers
-        self.pool = None
-        self.cache: OrderedDict[tuple, tuple[Fingerprint, int]] = OrderedDict()  # (id, body hash, title) -> (fp, size)
-        self.cache_bytes = cache_bytes_setting() if cache_bytes is None else cache_bytes
-        self.cached_bytes = 0
+        budget = cache_bytes_setting() if cache_bytes is None else cache_bytes
+        self.worker_cache_bytes = budget // max(workers, 1)
+        self.local = _FingerprintCache(budget if workers < 2 else self.worker_cache_bytes)
+        self.channels: list = []
+        self.processes: list = []
 
-    def __call__(self, rows: list[ArticleRow], keys: bool = True) -> dict[int, Fingerprint]:
-        return self.submit(rows, keys)()
+    def _start(self) -> None:
+        import multiprocessing
 
-    def submit(self, rows: list[ArticleRow], keys: bool = True):
-        """Start fingerprinting `rows`; returns a function that waits for the result (a dict).
+        ctx = multiprocessing.get_context("fork")
+        for _ in range(self.workers):
+            mine, theirs = ctx.Pipe()
+            process = ctx.Process(target=_serve, args=(theirs, self.worker_cache_bytes), name="news-archive-linker")
+            process.start()
+            theirs.close()
+            self.channels.append(mine)
+            self.processes.append(process)
 
-        keys=False (verification only) may be served from the cache; keys=True is computed.
-        """
-        done: dict[int, Fingerprint] = {}
-        key_of: dict[int, tuple] = {}  # the rows to fingerprint, by id -> their cache key
-        for r in rows:
-            key = (r.id, r.body_hash, r.title)
-            hit = None if keys else self.cache.get(key)
-            if hit is None:
-                key_of[r.id] = key
-            else:
-                self.cache.move_to_end(key)
-                done[r.id] = hit[0]
-        items = [(r.id, r.title, r.body, r.body_hash) for r in rows if r.id in key_of]
+    def _ask(self, kind: str, parts: list) -> Callable[[], list]:
+        if not self.channels:
+            self._start()
+        asked = []
+        for channel, payload in zip(self.channels, parts, strict=True):
+            if payload is not None:
+                channel.send((kind, payload))
+                asked.append(channel)
+
+        def results() -> list:
+            out = []
+            for channel in asked:
+                try:
+                    ok, result = channel.recv()
+                except EOFError as error:
+                    raise LinkWorkerFailed("a link worker process died (out of memory?)") from error
+                if not ok:
+                    raise LinkWorkerFailed("a link worker failed:\n" + result)
+                out.extend(result)
+            return out
+
+        return results
+
+    def keys(self, rows: list[ArticleRow]) -> dict[int, list[int]]:
+        """Candidate keys of `rows` (the articles the loading tasks left without stored keys)."""
+        items = [(r.id, r.body) for r in rows]
         if self.workers < 2 or len(items) < PARALLEL_MIN:
-            made = self._keep(key_of, {i: fingerprint(title, body, body_hash, keys=keys)
-                                       for i, title, body, body_hash in items})
-            return lambda: done | made
-        if self.pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            return dict(_keys_work(items))
+        return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)])())
 
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-        size = -(-len(items) // (self.workers * 4))
-        futures = [self.pool.submit(_fingerprint_rows, items[i : i + size], keys) for i in range(0, len(items), size)]
-        return lambda: done | self._keep(key_of, {i: pickle.loads(blob) for future in futures
-                                                  for i, blob in future.result()})
-
-    def _keep(self, key_of: dict[int, tuple], made: dict[int, Fingerprint]) -> dict[int, Fingerprint]:
-        for i, fp in made.items():
-            size = live_size(fp)
-            old = self.cache.pop(key_of[i], None)
-            self.cached_bytes += size - (old[1] if old else 0)
-            self.cache[key_of[i]] = (fp, size)
-        while self.cached_bytes > self.cache_bytes and self.cache:
-            self.cached_bytes -= self.cache.popitem(last=False)[1][1]
-        return made
+    def verify(self, rows: dict[int, ArticleRow], candidates: dict[int, list[int]]
+               ) -> Callable[[], dict[int, list[tuple[int, tuple]]]]:
+        """Start verifying each article against its candidates; returns a function that
+        waits for {article: [(other, link columns)]}."""
+        work = [(a, ids) for a, ids in candidates.items() if ids]
+        pairs = sum(len(ids) for _, ids in work)
+        if self.workers < 2 or pairs < PARALLEL_MIN:
+            found = dict(_verify_work(self.local, rows, work))
+            return lambda: found
+        parts: list[list] = [[] for _ in range(self.workers)]
+        for a, ids in work:
+            parts[min(a, *ids) % self.workers].append((a, ids))
+        payloads = [(({i: rows[i] for a, ids in part for i in (a, *ids)}, part) if part else None) for part in parts]
+        wait = self._ask("verify", payloads)
+        return lambda: dict(wait())
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+        for channel in self.channels:
+            try:
+                channel.send(None)
+            except OSError:
+                pass
+            channel.close()
+        for process in self.processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+        self.channels, self.processes = [], []
 
 
 def store_pending_keys(conn, article_ids: list[int]) -> int:
@@ -233,19 +339,17 @@ def store_pending_keys(conn, article_ids: list[int]) -> int:
     return len(rows)
 
 
-def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], fingerprints: _Fingerprinter
-             ) -> tuple[dict[int, list[int]], dict[int, Fingerprint]]:
+def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _Verifiers) -> dict[int, list[int]]:
     """Candidate keys of the pending articles: stored by the loading task where still valid,
-    else computed here (then the fingerprints come back too, for verification)."""
+    else computed here."""
     cur.execute(
         """SELECT article_id, body_hash, keys FROM archive.link_pending_keys
            WHERE article_id = ANY(%s) AND method_version = %s""",
         (pending, METHOD_VERSION),
     )
     keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
-    fps = fingerprints([rows[i] for i in pending if i not in keys])
-    keys.update((i, fp.keys) for i, fp in fps.items())
-    return keys, fps
+    keys.update(verifiers.keys([rows[i] for i in pending if i not in keys]))
+    return keys
 
 
 def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers: int | None = None) -> dict[str, int]:
@@ -256,7 +360,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
         # (autovacuum comes later): without these, the per-chunk lookup by body hash below
         # is planned as a scan of the whole table (58 ms per chunk at 100k articles).
         cur.execute("ANALYZE archive.articles (body_hash, linked_at)")
-    fingerprints = _Fingerprinter(link_workers() if workers is None else workers)
+    verifiers = _Verifiers(link_workers() if workers is None else workers)
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
     # articles linked so far stay until vacuum, and a scan from the start would walk them all
     try:
@@ -272,10 +376,10 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
                     after = 0  # one more pass from the start: an article unlinked behind us (reparse)
                     continue
                 after = pending[-1]
-                done = _link_chunk(cur, pending, run_id, fingerprints)
+                done = _link_chunk(cur, pending, run_id, verifiers)
                 totals.update(done)
     finally:
-        fingerprints.close()
+        verifiers.close()
     return dict(totals)
 
 
@@ -307,29 +411,7 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
     cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
 
 
-def _verify_chunk(pending: list[int], candidates: dict[int, list[int]], rows: dict[int, ArticleRow],
-                  fps: dict[int, Fingerprint]) -> dict[int, list[tuple[int, tuple]]]:
-    """Verify each article against its candidates: article -> [(other, the link's columns from
-    parent to aligned diff)], each article's links in its candidates' order."""
-    found: dict[int, list[tuple[int, tuple]]] = defaultdict(list)
-    for article_id in pending:
-        article = rows[article_id]
-        for other_id in candidates[article_id]:
-            verdict = verify(fps[article_id], fps[other_id])
-            if not verdict.linked:
-                continue
-            parent, child = _direction(article, rows[other_id], verdict.relation, verdict.short_is_a)
-            short_id = article_id if verdict.short_is_a else other_id
-            parent_fp, child_fp = fps[parent.id], fps[child.id]
-            # the verdict aligned the short text against the long one: the diff reuses it
-            steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
-            found[article_id].append((other_id, (
-                parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
-    return found
-
-
-def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fingerprinter) -> Counter:
+def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifiers) -> Counter:
     """Link `pending` (in id order) against the archive and against each other.
 
     A handful of statements per chunk, not per article: the postings of every key of the
@@ -339,7 +421,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     """
     counts: Counter = Counter()
     rows = _rows(cur, pending)
-    keys_of, fps = _keys_of(cur, rows, pending, fingerprints)
+    keys_of = _keys_of(cur, rows, pending, verifiers)
 
     all_keys = sorted({k for article_id in pending for k in keys_of[article_id]})
     db_postings: dict[int, list[int]] = {}
@@ -376,16 +458,15 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, fingerprints: _Fing
     missing = sorted(i for i in involved if i not in rows)
     if missing:
         rows.update(_rows(cur, missing))
-    fingerprinted = fingerprints.submit([rows[i] for i in sorted(involved) if i not in fps], keys=False)
+    verified = verifiers.verify(rows, candidates)
 
-    # While the workers fingerprint: the chunk's keys join the index (the lock is held, so
+    # While the workers verify: the chunk's keys join the index (the lock is held, so
     # nobody sees them before the chunk commits with its links and stories).
     cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
     cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
     _copy_keys(cur, pending, keys_of)
-    fps.update(fingerprinted())
+    found = verified()
 
-    found = _verify_chunk(pending, candidates, rows, fps)
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
