@@ -22,6 +22,7 @@ import json
 import math
 import re
 import struct
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,6 +120,12 @@ class Fingerprint:
     def order_key(self) -> tuple:
         """Which of two texts is "the short one", whatever the argument order."""
         return (self.words, len(self.sentences), self.body_hash, [s.text for s in self.sentences])
+
+    def orders_before(self, other: Fingerprint) -> bool:
+        """self.order_key() <= other.order_key(), the sentence texts compared only on a tie."""
+        mine, theirs = (self.words, len(self.sentences), self.body_hash), (other.words, len(other.sentences),
+                                                                           other.body_hash)
+        return mine < theirs if mine != theirs else self.order_key() <= other.order_key()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -465,7 +472,13 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
-    """Share of `mine` in `theirs`, a figure rounded either way agreeing (1.23 ~ 1.2, 12,400 ~ 12,000)."""
+    """Share of `mine` in `theirs`, a figure rounded either way agreeing (1.23 ~ 1.2, 12,400 ~ 12,000).
+
+    Two figures x, y agree when |x - y| <= 5% of the larger. Figures are never negative, so
+    a y that agrees with x > 0 lies in [0.95 x, x / 0.95]: only the sorted values in a
+    slightly wider window are tested (the same test; a figure too long for a float, inf,
+    takes the full scan).
+    """
     if not mine:
         return 1.0
     values = []
@@ -474,6 +487,8 @@ def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
             values.append(float(t))
         except ValueError:
             continue
+    values.sort()
+    windowed = not values or values[-1] != math.inf
     found = 0
     for m in mine:
         if m in theirs:
@@ -483,7 +498,8 @@ def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
             x = float(m)
         except ValueError:
             continue
-        if any(x and y and abs(x - y) <= 0.05 * max(abs(x), abs(y)) for y in values):
+        near = values[bisect_left(values, 0.9 * x) : bisect_right(values, x / 0.9)] if windowed and 0 < x < math.inf else values
+        if any(x and y and abs(x - y) <= 0.05 * max(abs(x), abs(y)) for y in near):
             found += 1
     return found / len(mine)
 
@@ -596,7 +612,7 @@ class Verdict:
 
 def ordered(a: Fingerprint, b: Fingerprint) -> tuple[Fingerprint, Fingerprint, bool]:
     """(short, long, short_is_a): the same pair whichever way round it is given."""
-    short_is_a = a.order_key() <= b.order_key()
+    short_is_a = a.orders_before(b)
     return (a, b, True) if short_is_a else (b, a, False)
 
 

@@ -139,3 +139,49 @@ def test_the_loading_tasks_keys_are_the_fingerprints_keys():
         assert linking.candidate_keys_of(body) == fingerprint(title, body).keys
     body = "The U.S. economy grew 1.23 percent. Officials in Washington said so on Monday, citing data."
     assert linking.candidate_keys_of(body) == fingerprint("x", body).keys
+
+
+def _numbers_found_by_full_scan(mine: frozenset[str], theirs: frozenset[str]) -> float:
+    """The figure test as first written: every figure of `mine` against every one of `theirs`."""
+    if not mine:
+        return 1.0
+    values = []
+    for t in theirs:
+        try:
+            values.append(float(t))
+        except ValueError:
+            continue
+    found = 0
+    for m in mine:
+        if m in theirs:
+            found += 1
+            continue
+        try:
+            x = float(m)
+        except ValueError:
+            continue
+        if any(x and y and abs(x - y) <= 0.05 * max(abs(x), abs(y)) for y in values):
+            found += 1
+    return found / len(mine)
+
+
+def test_the_windowed_figure_test_agrees_with_the_full_scan_on_every_kind_of_figure():
+    import random
+
+    rng = random.Random(7)
+    pool = ["0", "00", "1", "2", "19", "20", "21", "95", "100", "105", "106", "1.2", "1.23", "1.26", "12400",
+            "12000", "2021", "2022", "1990", "600", "630", "631", "570", "569", "1.2.3", "9" * 400, "1" * 400,
+            "0.5", "0.475", "0.474", "1000000", "950000", "949999"]
+    for _ in range(3000):
+        mine = frozenset(rng.sample(pool, rng.randint(0, 6)))
+        theirs = frozenset(rng.sample(pool, rng.randint(0, 8)))
+        assert linking._numbers_found(mine, theirs) == _numbers_found_by_full_scan(mine, theirs), (mine, theirs)
+
+
+def test_the_short_side_is_decided_as_by_comparing_whole_order_keys():
+    texts = ["The council met. It voted.", "The council met. It voted!", "A council met. It voted.",
+             "The council met on Tuesday. It voted.", "The council met on Tuesday and voted. Taxes rose.", ""]
+    fps = [_fp("T", t) for t in texts] + [_fp("T", texts[0]), linking.fingerprint("T", texts[0], "h")]
+    for a in fps:
+        for b in fps:
+            assert a.orders_before(b) == (a.order_key() <= b.order_key())
