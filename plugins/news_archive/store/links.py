@@ -416,7 +416,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
 
     A handful of statements per chunk, not per article: the postings of every key of the
     chunk are read at once; articles of the chunk see the keys of the ones before them
-    through an in-memory index; the chunk's keys are written while the workers fingerprint,
+    through an in-memory index; the chunk's keys are written while the workers verify;
     links, stories and linked_at at the end (all in the chunk's one transaction).
     """
     counts: Counter = Counter()
