@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg2.extras  # noqa: E402
 
-from bench.common import peak_rss_mib, scratch_database  # noqa: E402
+from bench.common import peak_children_rss_mib, peak_rss_mib, scratch_database  # noqa: E402
 from devkit import evaluation  # noqa: E402
 from news_archive import linking, store  # noqa: E402
 from news_archive.parsing import Article, parse_document  # noqa: E402
@@ -179,7 +179,11 @@ def archive_main(target: int) -> int:
                   f"({counts.get('links', 0):,} links); peak RSS so far {peak_rss_mib():.0f} MiB", flush=True)
         conn.close()
     ratio = results[target] / results[small]
-    peak = peak_rss_mib()
+    # The harness is the link task here; its verification workers (and the bulk build's
+    # workers) are its children: the goal holds for the largest of them all.
+    peak = max(peak_rss_mib(), peak_children_rss_mib())
+    print(f"peak RSS: this process (the linker) {peak_rss_mib():,.0f} MiB, its largest child process "
+          f"{peak_children_rss_mib():,.0f} MiB")
     checks = [(f"run of 5,000 against {target:,} = {ratio:.2f} x against {small:,} <= 1.3", ratio <= 1.3),
               (f"peak RSS {peak:,.0f} MiB < 1 GiB", peak < 1024)]
     for label, ok in checks:
