@@ -54,6 +54,21 @@ def test_raw_bytes_round_trip_and_are_append_only(conn, dsn, tmp_path):
     assert fetch(dsn, "SELECT count(*) FROM archive.deliveries")[0][0] == 2
 
 
+def test_copy_keeps_every_text_as_data_and_only_none_as_null(conn):
+    """The load's COPY (streamed in chunks): quotes, commas, line breaks, tabs, backslashes, the
+    end-of-data marker on a line of its own, the text \\N and the empty string come back as
+    they went in; only None is NULL; rows many times a chunk's size arrive whole and in order."""
+    hostile = ["", "\\N", "\\.", 'say "no"', "a,b", "line\n\\.\nline", "tab\tcr\r", "Ünïcode ‮", None]
+    rows = [(i, hostile[i % len(hostile)], None if i % 3 else "x" * (i % 5000)) for i in range(3000)]
+    with conn, conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE copied (n integer, a text, b text)")
+        store.db.copy_rows(cur, "copied", ("n", "a", "b"), iter(rows))
+        cur.execute("SELECT n, a, b FROM copied ORDER BY n")
+        assert cur.fetchall() == rows
+        cur.execute("SELECT count(*) FROM copied WHERE a IS NULL")
+        assert cur.fetchone()[0] == sum(1 for r in rows if r[1] is None)
+
+
 def test_stale_claims_are_taken_over_and_nothing_is_loaded_twice(conn, dsn, settings):
     """A run that died after its commit but before moving its files: the next run finishes the job."""
     import os

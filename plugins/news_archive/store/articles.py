@@ -20,6 +20,7 @@ from news_archive.store.locks import take_lock
 
 CONTENT_HASH_LOOKUP = ("SELECT content_hash, id, raw_document_id FROM archive.articles "
                        "WHERE content_hash = ANY(%s::bpchar[])")  # (bpchar[]: see raw.SHA256_LOOKUP)
+PAGE_SIZE = 1000  # rows per INSERT ... VALUES statement (execute_values' default of 100 is 10x the round trips)
 
 
 class ArticleRecord(NamedTuple):
@@ -121,7 +122,7 @@ def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Se
         if duplicate_of:
             result = psycopg2.extras.execute_values(
                 cur, statement("articles/insert_content_duplicates"),
-                [(raw_id, existing[h][0], run_id) for raw_id, h in duplicate_of], fetch=True,
+                [(raw_id, existing[h][0], run_id) for raw_id, h in duplicate_of], fetch=True, page_size=PAGE_SIZE,
             )
             duplicates = [r[0] for r in result]
         if quarantined:
@@ -132,6 +133,7 @@ def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Se
                      q.parser_version, run_id)
                     for q in quarantined
                 ],
+                page_size=PAGE_SIZE,
             )
     return {"inserted": inserted, "content_duplicates": duplicates, "lock_wait_seconds": waited}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -65,12 +64,37 @@ def csv_field(value) -> str:
     return '"' + str(value).replace('"', '""') + '"'  # quoted: always data, even "", "\\N" or "\\."
 
 
+def csv_line(row: Sequence) -> str:
+    """One row as a COPY CSV line (csv_field for each value; text, the common case, inline)."""
+    return ",".join([
+        "" if v is None else '"' + v.replace('"', '""') + '"' if v.__class__ is str else csv_field(v) for v in row
+    ]) + "\n"
+
+
+class _CsvStream:
+    """Rows read as CSV text on demand: COPY sends a chunk while the next is encoded, and
+    no copy of the whole batch is built first."""
+
+    def __init__(self, rows: Iterable[Sequence]):
+        self._rows = iter(rows)
+
+    def read(self, size: int = -1) -> str:
+        lines: list[str] = []
+        length = 0
+        for row in self._rows:
+            line = csv_line(row)
+            lines.append(line)
+            length += len(line)
+            if 0 <= size <= length:
+                break
+        return "".join(lines)
+
+
+COPY_CHUNK = 1 << 18  # characters per read: a few dozen articles
+
+
 def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """COPY rows in CSV form; every text value quoted, so tabs, backslashes, a lone `\\.`
     and the text `\\N` are plain data, and only a real None is NULL."""
-    buf = io.StringIO()
-    for row in rows:
-        buf.write(",".join(map(csv_field, row)))
-        buf.write("\n")
-    buf.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", _CsvStream(rows),
+                    size=COPY_CHUNK)
