@@ -21,6 +21,7 @@ import io
 import json
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -123,35 +124,48 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
             "quarantined": quarantined, "duplicates": duplicates, "links": links_made}
 
 
-def raw_copy(dsn: str) -> tuple[int, float, int, float]:
-    """COPY the loaded article rows into a bare table (no indexes, no constraints), and into
-    an empty table with archive.articles' indexes and checks (what the schema itself costs)."""
+def raw_copy(dsn: str, repeats: int = 3) -> dict:
+    """COPY the loaded article rows into empty tables, `repeats` times each (medians returned):
+    a bare table (no indexes, no constraints); one with archive.articles' indexes and checks
+    (CREATE TABLE ... LIKE ... INCLUDING ALL); and the same schema, i.e. that table with
+    archive.articles' foreign keys too, so every row is checked against raw_documents and
+    ingest_runs as the load's rows are. The last is the load's ceiling (issue 16)."""
+    columns = ", ".join(store.articles.ARTICLE_COLUMNS)
     conn = store.db.connect(dsn)
     with conn, conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(store.articles.ARTICLE_COLUMNS)} FROM archive.articles ORDER BY id")
+        cur.execute(f"SELECT {columns} FROM archive.articles ORDER BY id")
         rows = cur.fetchall()
-        cur.execute("CREATE TABLE bench_copy AS SELECT "
-                    f"{', '.join(store.articles.ARTICLE_COLUMNS)} FROM archive.articles WITH NO DATA")
+        cur.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = 'archive.articles'::regclass AND contype = 'f' ORDER BY conname")
+        foreign_keys = [r[0] for r in cur.fetchall()]
     buf = io.StringIO()
     for row in rows:  # the same CSV encoding as the load stage
-        values = [json.dumps(v) if isinstance(v, (dict, list)) else v.isoformat() if hasattr(v, "isoformat") else v
-                  for v in row]
-        buf.write(",".join(map(store.db.csv_field, values)) + "\n")
+        buf.write(store.db.csv_line([json.dumps(v) if isinstance(v, (dict, list)) else
+                                     v.isoformat() if hasattr(v, "isoformat") else v for v in row]))
     size = buf.tell()
-
-    def timed_copy(table: str) -> float:
-        buf.seek(0)
-        t = time.perf_counter()
-        with conn, conn.cursor() as cur:
-            cur.copy_expert(f"COPY {table} ({', '.join(store.articles.ARTICLE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buf)
-        return time.perf_counter() - t
-
-    seconds = timed_copy("bench_copy")
+    tables = {
+        "bare": "CREATE TABLE bench_copy AS SELECT {columns} FROM archive.articles WITH NO DATA",
+        "indexed": "CREATE TABLE bench_copy (LIKE archive.articles INCLUDING ALL)",
+        "same_schema": "CREATE TABLE bench_copy (LIKE archive.articles INCLUDING ALL"
+                       + "".join(f", {fk}" for fk in foreign_keys) + ")",
+    }
+    seconds: dict[str, list[float]] = {kind: [] for kind in tables}
+    for _ in range(repeats):
+        for kind, create in tables.items():
+            with conn, conn.cursor() as cur:
+                cur.execute("DROP TABLE IF EXISTS bench_copy")
+                cur.execute(create.format(columns=columns))
+            buf.seek(0)
+            t = time.perf_counter()
+            with conn, conn.cursor() as cur:
+                cur.copy_expert(f"COPY bench_copy ({columns}) FROM STDIN WITH (FORMAT csv)", buf)
+            seconds[kind].append(time.perf_counter() - t)
     with conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE bench_indexed (LIKE archive.articles INCLUDING ALL)")
-    indexed_seconds = timed_copy("bench_indexed")
+        cur.execute("DROP TABLE IF EXISTS bench_copy")
     conn.close()
-    return len(rows), seconds, size, indexed_seconds
+    return {"rows": len(rows), "bytes": size, "foreign_keys": len(foreign_keys),
+            **{kind: statistics.median(v) for kind, v in seconds.items()},
+            "all": {kind: [round(x, 2) for x in v] for kind, v in seconds.items()}}
 
 
 def reference_loop_seconds() -> float:
@@ -206,17 +220,23 @@ def main() -> int:
     peers = [] if args.no_peer else [peer_run(docs)]
     with scratch_database("news_archive_bench") as dsn:
         r = run_pipeline(dsn, list(docs))
-        rows, copy_s, copy_bytes, indexed_s = raw_copy(dsn)
+        ceiling = raw_copy(dsn)
     if not args.no_peer:
         peers.append(peer_run(docs))  # before and after the pipeline: the peer's faster run counts
     report(args.n, size, r)
+    rows = ceiling["rows"]
     load_rate = r["loaded"] / r["stages"]["load"]
-    copy_rate = rows / copy_s
-    ceiling = rows / indexed_s
-    print(f"raw COPY of the same {rows:,} article rows into a bare table: {copy_s:.2f} s = {copy_rate:,.0f} rows/s, "
-          f"{copy_bytes / copy_s / 1e6:.1f} MB/s; load stage {load_rate:,.0f} rows/s = {load_rate / copy_rate:.0%} of it")
-    print(f"the same COPY into an empty table with archive.articles' indexes and checks (the load's ceiling): "
-          f"{indexed_s:.2f} s = {ceiling:,.0f} rows/s")
+    copy_rate = rows / ceiling["bare"]
+    ceiling_rate = rows / ceiling["same_schema"]
+    print(f"COPY of the same {rows:,} article rows into an empty table, median of 3 "
+          f"(each: {ceiling['all']}):")
+    print(f"  bare table (no indexes, no constraints): {ceiling['bare']:.2f} s = {copy_rate:,.0f} rows/s, "
+          f"{ceiling['bytes'] / ceiling['bare'] / 1e6:.1f} MB/s; load stage {load_rate:,.0f} rows/s = "
+          f"{load_rate / copy_rate:.0%} of it")
+    print(f"  with archive.articles' indexes and checks: {ceiling['indexed']:.2f} s = "
+          f"{rows / ceiling['indexed']:,.0f} rows/s; load stage = {load_rate * ceiling['indexed'] / rows:.0%} of it")
+    print(f"  the same schema, its {ceiling['foreign_keys']} foreign keys too (the load's ceiling): "
+          f"{ceiling['same_schema']:.2f} s = {ceiling_rate:,.0f} rows/s")
     docs_s = args.n / r["total"]
     checks = []
     if peers:
@@ -226,8 +246,8 @@ def main() -> int:
               + f" (before and after the pipeline) -> {peer_docs_s:,.0f} docs/s, {best['links']:,} near-duplicate pairs")
         checks.append((f"end to end {docs_s:,.0f} docs/s = {docs_s / peer_docs_s:.2f}x the peer ({PEER}: "
                        f"{peer_docs_s:,.0f} docs/s) >= {GOALS['vs_peer']:.1f}x", docs_s / peer_docs_s >= GOALS["vs_peer"]))
-    checks.append((f"load stage {load_rate:,.0f} rows/s = {load_rate / ceiling:.0%} of the same-schema COPY ceiling "
-                   f">= {GOALS['load_vs_ceiling']:.0%}", load_rate / ceiling >= GOALS["load_vs_ceiling"]))
+    checks.append((f"load stage {load_rate:,.0f} rows/s = {load_rate / ceiling_rate:.0%} of the same-schema COPY "
+                   f"ceiling >= {GOALS['load_vs_ceiling']:.0%}", load_rate / ceiling_rate >= GOALS["load_vs_ceiling"]))
     checks.append((f"real news text {real_share:.0%} of the corpus >= {GOALS['real_share']:.0%}",
                    real_share >= GOALS["real_share"]))
     peak = max(v for k, v in r["rss"].items() if not k.startswith("harness"))  # the pipeline's own processes
