@@ -60,6 +60,19 @@ def scratch_inbox():
 
 
 def peak_rss_mib() -> float:
+    """This process's own peak RSS (MiB).
+
+    Linux keeps getrusage's ru_maxrss across exec, so a task process spawned by a big
+    harness would report at least the harness's size; VmHWM belongs to the process's own
+    memory map and starts afresh at exec. (ru_maxrss where /proc is absent.)
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
