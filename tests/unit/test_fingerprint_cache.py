@@ -30,6 +30,34 @@ def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_
     assert list(small.cache)[-1][0] == 29  # the most recent are kept
 
 
+def test_the_cache_counts_what_its_fingerprints_really_take():
+    """NEWS_ARCHIVE_LINK_CACHE_MB is memory: the bytes the cache counts are within a quarter
+    of what its fingerprints hold (measured by tracemalloc, the word caches warm)."""
+    import gc
+    import tracemalloc
+
+    from devkit.evaluation import generated_articles
+
+    articles = generated_articles(300, seed=5)
+    rows = [store.links.ArticleRow(i, title, body, f"h{i}", None, None, None)
+            for i, (_, title, body) in enumerate(articles)]
+    store.links._FingerprintCache(10**9).get(rows[0])
+    for r in rows:  # the stemmer's and the tokens' caches filled: they are not the cache's
+        linking.fingerprint(r.title, r.body, r.body_hash, keys=False)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = store.links._FingerprintCache(10**9)
+        for r in rows:
+            cache.get(r)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.75 * held <= cache.cached_bytes <= 1.25 * held, (cache.cached_bytes, held)
+
+
 def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process():
     """Two real worker processes against the in-process path: the same links, in the same order,
     and the same candidate keys (forced to the workers by PARALLEL_MIN = 0)."""
