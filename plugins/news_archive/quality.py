@@ -158,6 +158,11 @@ def _one_at_a_time(fn):
     return wrapper
 
 
+def import_gx() -> None:
+    """Import Great Expectations now (~2.2 s, once per process) rather than at first use."""
+    import great_expectations  # noqa: F401
+
+
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
