@@ -195,7 +195,8 @@ def archive_main(target: int) -> int:
             counts, seconds, rss[size] = link_task(dsn, "bench")
             results[size] = seconds
             print(f"archive {size:,}: a run of {len(run):,} new articles linked in {seconds:.1f} s "
-                  f"({counts.get('links', 0):,} links); the link task's peak RSS {rss[size]:,.0f} MiB "
+                  f"({counts.get('links', 0):,} links, {counts.get('pairs', 0):,} pairs verified, "
+                  f"{counts.get('fingerprints', 0):,} fingerprints computed); the link task's peak RSS {rss[size]:,.0f} MiB "
                   "(its own or its largest worker's)", flush=True)
         conn.close()
     ratio = results[target] / results[small]

@@ -120,6 +120,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
         assert seen == n_docs == loaded + quarantined + duplicates, (seen, n_docs, loaded, quarantined, duplicates)
         conn.close()
     return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded,
+            "link_counts": links,
             "batches": len(batches), "parallel": parallel, "batch_wall": batch_wall,
             "quarantined": quarantined, "duplicates": duplicates, "links": links_made}
 
@@ -195,6 +196,10 @@ def report(n: int, size: int, r: dict) -> None:
     print(f"{'end2end':<10}{r['total']:>9.2f}{n / r['total']:>10,.0f}{mb / r['total']:>8.2f}   "
           f"(run {r['status']}: {r['loaded']:,} loaded, {r['duplicates']:,} duplicates, "
           f"{r['quarantined']:,} quarantined, {r['links']:,} links)")
+    c = r["link_counts"]
+    print(f"link step: {c.get('articles', 0):,} articles, {c.get('pairs', 0):,} candidate pairs verified, "
+          f"{c.get('fingerprints', 0):,} fingerprints computed for them (more than the articles involved "
+          "when the workers' caches cannot hold them: NEWS_ARCHIVE_LINK_CACHE_MB)")
     print("peak RSS per process: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in r["rss"].items()))
 
 

@@ -204,8 +204,9 @@ def link_step(conn, run_id: str) -> dict:
     counts["seconds"] = round(time.perf_counter() - t, 4)
     counts["indexed"] = indexed
     counts["index_seconds"] = round(index_seconds, 4)
-    log.info("%s link: %d articles indexed for search (%.1f s), %d linked, %d new version links", run_id,
-             indexed, index_seconds, counts.get("articles", 0), counts.get("links", 0))
+    log.info("%s link: %d articles indexed for search (%.1f s), %d linked, %d new version links "
+             "(%d candidate pairs verified, %d fingerprints computed)", run_id, indexed, index_seconds,
+             counts.get("articles", 0), counts.get("links", 0), counts.get("pairs", 0), counts.get("fingerprints", 0))
     return counts
 
 

@@ -74,6 +74,7 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     candidates = {a: [b for b in rows if b != a] for a in rows}
     local = store.links._Verifiers(1)
     expected_links = local.verify(rows, candidates)()
+    assert local.fingerprints_made == len(rows)  # each once, then from the cache
     expected_keys = local.keys(list(rows.values()))
     assert sum(len(v) for v in expected_links.values()) == 3 * 4 * 2  # each of 3 versions to the 2 others
     workers = store.links._Verifiers(2)
@@ -81,7 +82,10 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     store.links.PARALLEL_MIN = 0
     try:
         assert workers.verify(rows, candidates)() == expected_links
+        made = workers.fingerprints_made
+        assert len(rows) <= made <= 2 * len(rows)  # at most once in each worker
         assert workers.verify(rows, candidates)() == expected_links  # again, from the workers' caches
+        assert workers.fingerprints_made == made
         assert workers.keys(list(rows.values())) == expected_keys
         assert len(workers.processes) == 2 and all(p.is_alive() for p in workers.processes)
     finally:

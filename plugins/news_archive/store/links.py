@@ -162,6 +162,7 @@ class _FingerprintCache:
         self.cache: OrderedDict[tuple, tuple[Fingerprint, int]] = OrderedDict()  # key -> (fp, size)
         self.cache_bytes = cache_bytes
         self.cached_bytes = 0
+        self.made = 0  # fingerprints computed (misses): more than the articles when the cache is too small
 
     def get(self, row: ArticleRow) -> Fingerprint:
         key = (row.id, row.body_hash, row.title)
@@ -170,6 +171,7 @@ class _FingerprintCache:
             self.cache.move_to_end(key)
             return hit[0]
         fp = fingerprint(row.title, row.body, row.body_hash, keys=False)
+        self.made += 1
         size = live_size(fp)
         self.cache[key] = (fp, size)
         self.cached_bytes += size
@@ -236,8 +238,9 @@ def _serve(channel, cache_bytes: int) -> None:
             return
         kind, payload = request
         try:
+            made = cache.made
             result = _verify_work(cache, *payload) if kind == "verify" else _keys_work(payload)
-            channel.send((True, result))
+            channel.send((True, (result, cache.made - made)))
         except BaseException:  # noqa: BLE001 - sent back, raised in the linker
             channel.send((False, traceback.format_exc()))
         _settle()
@@ -266,6 +269,7 @@ class _Verifiers:
         self.local = _FingerprintCache(budget if workers < 2 else self.worker_cache_bytes)
         self.channels: list = []
         self.processes: list = []
+        self.fingerprints_made = 0  # by the workers and here: what the link step's counts report
 
     def _start(self) -> None:
         import multiprocessing
@@ -301,6 +305,8 @@ class _Verifiers:
                     raise LinkWorkerFailed("a link worker process died (out of memory?)") from error
                 if not ok:
                     raise LinkWorkerFailed("a link worker failed:\n" + result)
+                result, made = result
+                self.fingerprints_made += made
                 out.extend(result)
             return out
 
@@ -320,7 +326,9 @@ class _Verifiers:
         work = [(a, ids) for a, ids in candidates.items() if ids]
         pairs = sum(len(ids) for _, ids in work)
         if self.workers < 2 or (pairs < PARALLEL_MIN and not self.channels):
+            made = self.local.made
             found = dict(_verify_work(self.local, rows, work))
+            self.fingerprints_made += self.local.made - made
             return lambda: found
         parts: list[list] = [[] for _ in range(self.workers)]
         for a, ids in work:
@@ -375,7 +383,9 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
 
 
 def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers: int | None = None) -> dict[str, int]:
-    """Link every article not linked yet against the whole archive; returns counts."""
+    """Link every article not linked yet against the whole archive; returns counts: articles
+    linked, links made, candidate pairs verified, and full fingerprints computed for them
+    (about the articles involved when the caches hold them; more when they do not)."""
     totals = Counter()
     with conn, conn.cursor() as cur:
         # The loading tasks have just added articles the planner has no statistics for yet
@@ -400,6 +410,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
                 after = pending[-1]
                 done = _link_chunk(cur, pending, run_id, verifiers)
                 totals.update(done)
+        totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for verification
     finally:
         verifiers.close()
     return dict(totals)
@@ -481,6 +492,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     if missing:
         rows.update(_rows(cur, missing))
     verified = verifiers.verify(rows, candidates)
+    counts["pairs"] += sum(len(ids) for ids in candidates.values())  # candidate pairs verified
 
     # While the workers verify: the chunk's keys join the index (the lock is held, so
     # nobody sees them before the chunk commits with its links and stories).
