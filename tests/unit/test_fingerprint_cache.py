@@ -75,6 +75,7 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     local = store.links._Verifiers(1)
     expected_links = local.verify(rows, candidates)()
     assert local.fingerprints_made == len(rows)  # each once, then from the cache
+    assert local.pairs_verified == sum(len(ids) for ids in candidates.values())
     expected_keys = local.keys(list(rows.values()))
     assert sum(len(v) for v in expected_links.values()) == 3 * 4 * 2  # each of 3 versions to the 2 others
     workers = store.links._Verifiers(2)

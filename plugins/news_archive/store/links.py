@@ -270,6 +270,7 @@ class _Verifiers:
         self.channels: list = []
         self.processes: list = []
         self.fingerprints_made = 0  # by the workers and here: what the link step's counts report
+        self.pairs_verified = 0
 
     def _start(self) -> None:
         import multiprocessing
@@ -325,6 +326,7 @@ class _Verifiers:
         waits for {article: [(other, link columns)]}."""
         work = [(a, ids) for a, ids in candidates.items() if ids]
         pairs = sum(len(ids) for _, ids in work)
+        self.pairs_verified += pairs
         if self.workers < 2 or (pairs < PARALLEL_MIN and not self.channels):
             made = self.local.made
             found = dict(_verify_work(self.local, rows, work))
@@ -410,7 +412,8 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
                 after = pending[-1]
                 done = _link_chunk(cur, pending, run_id, verifiers)
                 totals.update(done)
-        totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for verification
+        totals["pairs"] = verifiers.pairs_verified  # candidate pairs verified
+        totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for them
     finally:
         verifiers.close()
     return dict(totals)
@@ -492,7 +495,6 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     if missing:
         rows.update(_rows(cur, missing))
     verified = verifiers.verify(rows, candidates)
-    counts["pairs"] += sum(len(ids) for ids in candidates.values())  # candidate pairs verified
 
     # While the workers verify: the chunk's keys join the index (the lock is held, so
     # nobody sees them before the chunk commits with its links and stories).
