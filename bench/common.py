@@ -1,12 +1,14 @@
-"""What the benchmarks share: a throw-away database and a throw-away inbox."""
+"""What the benchmarks share: a throw-away database and inbox, task processes, peak RSS."""
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import resource
 import tempfile
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,3 +81,10 @@ def peak_rss_mib() -> float:
 def peak_children_rss_mib() -> float:
     """The largest peak RSS of any child process that has finished (task and link verification workers)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def in_own_process(fn, *args):
+    """fn(*args) in a fresh (spawned) process of its own, as Airflow runs a task, so that
+    its peak RSS is its own; returns what fn returns."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg2.extras  # noqa: E402
 
-from bench.common import peak_children_rss_mib, peak_rss_mib, scratch_database  # noqa: E402
+from bench.common import in_own_process, peak_children_rss_mib, peak_rss_mib, scratch_database  # noqa: E402
 from devkit import evaluation  # noqa: E402
 from news_archive import linking, store  # noqa: E402
 from news_archive.parsing import Article, parse_document  # noqa: E402
@@ -93,13 +93,6 @@ def _link_task(dsn: str, run_id: str) -> tuple[dict, float, float]:
         conn.close()
     return counts, seconds, max(peak_rss_mib(), peak_children_rss_mib())
 
-
-def link_task(dsn: str, run_id: str) -> tuple[dict, float, float]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_link_task, dsn, run_id).result()
 
 
 def _bulk_part(args) -> list[tuple[bytes, str, object, list[int]]]:
@@ -192,7 +185,7 @@ def archive_main(target: int) -> int:
             for k in range(5):  # 5,000 new articles: 5 batches of 1,000 as the loading tasks leave them
                 run += new_batch(archive, seed=size + k)
             load_articles(conn, "bench", run)
-            counts, seconds, rss[size] = link_task(dsn, "bench")
+            counts, seconds, rss[size] = in_own_process(_link_task, dsn, "bench")
             results[size] = seconds
             print(f"archive {size:,}: a run of {len(run):,} new articles linked in {seconds:.1f} s "
                   f"({counts.get('links', 0):,} links, {counts.get('pairs', 0):,} pairs verified, "

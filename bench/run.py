@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import peak_children_rss_mib, peak_rss_mib, scratch_database, scratch_inbox  # noqa: E402
+from bench.common import in_own_process, peak_children_rss_mib, peak_rss_mib, scratch_database, scratch_inbox  # noqa: E402
 from bench.corpus import real_news_corpus  # noqa: E402
 from bench.peer import NAME as PEER  # noqa: E402
 from bench.peer import run_peer
@@ -101,13 +101,11 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
                         stages[k] += v
         batch_wall = time.perf_counter() - t
         # Each later task in a fresh process of its own too, so its peak RSS is its own.
-        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            links, rss["link task (+ its verification workers)"] = pool.submit(_link_task, dsn, run_id).result()
+        links, rss["link task (+ its verification workers)"] = in_own_process(_link_task, dsn, run_id)
         stages["link"] = links["seconds"]
         stages["index"] += links["index_seconds"]  # what the batches left (nothing, normally)
         t = time.perf_counter()
-        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            rss["check task"] = pool.submit(_check_task, dsn, settings, run_id).result()
+        rss["check task"] = in_own_process(_check_task, dsn, settings, run_id)
         stages["check"] = time.perf_counter() - t
         t = time.perf_counter()
         result = pipeline.finalize_step(conn, settings, run_id, links_made=links.get("links", 0))
