@@ -192,14 +192,15 @@ def _runs_initials(run: list[str], out: set[str]) -> None:
         out.update("".join(run[i : i + size]) for i in range(len(run) - size + 1))
 
 
-def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
-    """One sentence's stems, names, figures, rarity weights and plain-word pairs.
+def _walk(text: str, initials: set[str] | None = None):
+    """One sentence's content: (weights: stem -> rarity weight, every stem in the order found;
+    plain stems; names; figures; the plain stems in order).
 
     With `initials`, also collects there the initials of its runs of capitalised words
     ("Senator Ron Wyden of the University of California": ..., "rw", "uc", ...), which
     acronyms in another text may stand for.
     """
-    stems, names, numbers, plain = set(), set(), set(), set()
+    names, numbers, plain = set(), set(), set()
     weights: dict[str, float] = {}
     sequence: list[str] = []
     run: list[str] = []
@@ -216,7 +217,6 @@ def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
             numbers.add(number)
         if word_stem is None:
             continue
-        stems.add(word_stem)
         if weights.get(word_stem, 0.0) < weight:
             weights[word_stem] = weight
         if kind == _FIGURE:
@@ -228,7 +228,13 @@ def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
             sequence.append(word_stem)
     if initials is not None and len(run) >= 2:
         _runs_initials(run, initials)
-    return Sentence(text, frozenset(stems), frozenset(names), frozenset(numbers), weights,
+    return weights, plain, names, numbers, sequence
+
+
+def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
+    """One sentence's stems, names, figures, rarity weights and plain-word pairs (see `_walk`)."""
+    weights, plain, names, numbers, sequence = _walk(text, initials)
+    return Sentence(text, frozenset(weights), frozenset(names), frozenset(numbers), weights,
                     frozenset(plain), frozenset(zip(sequence, sequence[1:], strict=False)))
 
 
@@ -411,7 +417,174 @@ class Alignment:
     content_order: float = 0.0  # share of the sentences matched by content that keep their order
 
 
-def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alignment:
+@lru_cache(maxsize=500_000)
+def _stem_id(stem: str) -> int:
+    """A stem as a signed 64-bit number, the same in every process (blake2b)."""
+    return _h(stem, 7)
+
+
+_BIGRAM_MIX = 0x9E3779B97F4A7C15
+
+
+class Packed:
+    """What verification reads of one text, packed into numpy arrays: ~16 KB for a BBC article
+    (tracemalloc), against ~68 KB as `Fingerprint`'s sets and dicts, so that a linker's cache
+    holds the working set of a large run; verification (`align`, `pair_features`, `verify`)
+    works on it directly. Made by `pack`; a `Fingerprint` given to those functions is packed
+    on the way in.
+
+    Per stem entry (one per content stem of each sentence, sentence by sentence): `sent` (the
+    sentence), `stem` (its `_stem_id`), `weight` (its rarity weight in that sentence), `plain`
+    (a plain word, not a name or a figure). Per sentence: `text_id` (the text, hashed),
+    `total` and `plain_total` (the weights summed). Weights are in hundredths, whole numbers (in
+    float64), so sums are exact in any order and verification reads only their ratios. Figures per sentence: `num_sent`, `num`.
+    Per text: `bigrams` (adjacent plain stems, hashed, sorted), `plain_stems` and
+    `plain_weights` (each plain stem with its weight in the last sentence that has it).
+    """
+
+    __slots__ = ("texts", "n", "words", "body_hash", "title_stems", "names", "numbers", "initials",
+                 "text_id", "total", "plain_total", "sent", "stem", "weight", "plain", "num_sent", "num",
+                 "bigrams", "plain_stems", "plain_weights")
+
+    @property
+    def sentence_texts(self) -> list[str]:
+        return self.texts.split("\n") if self.n else []  # (a sentence holds no newline: split_sentences)
+
+    def order_key(self) -> tuple:
+        """Which of two texts is "the short one", whatever the argument order (as Fingerprint's)."""
+        return (self.words, self.n, self.body_hash, self.sentence_texts)
+
+    def orders_before(self, other: Packed) -> bool:
+        mine, theirs = (self.words, self.n, self.body_hash), (other.words, other.n, other.body_hash)
+        return mine < theirs if mine != theirs else self.order_key() <= other.order_key()
+
+    __hash__ = None  # mutable arrays inside: compared by value, never hashed
+
+    def __eq__(self, other: object) -> bool:
+        import numpy as np
+
+        if not isinstance(other, Packed):
+            return NotImplemented
+        return all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+                   for x, y in ((getattr(self, a), getattr(other, a)) for a in Packed.__slots__))
+
+    def nbytes(self) -> int:
+        """About the memory this holds: its arrays, its text, its small sets of names and figures."""
+        arrays = sum(getattr(self, a).nbytes + 112 for a in ("text_id", "total", "plain_total", "sent", "stem",
+                                                           "weight", "plain", "num_sent", "num", "bigrams",
+                                                           "plain_stems", "plain_weights"))
+        sets = sum(200 + 110 * len(s) for s in (self.title_stems, self.names, self.numbers, self.initials))
+        return 400 + arrays + sets + len(self.texts)
+
+
+def pack(fp: Fingerprint) -> Packed:
+    """`fp` in the packed form verification reads (see `Packed`)."""
+    import numpy as np
+
+    p = Packed()
+    sentences = fp.sentences
+    p.texts = "\n".join(s.text for s in sentences)
+    p.n, p.words, p.body_hash = len(sentences), fp.words, fp.body_hash
+    p.title_stems, p.names, p.numbers, p.initials = fp.title_stems, fp.names, fp.numbers, fp.initials
+    sent, stem, weight, plain, num_sent, num, first, second = [], [], [], [], [], [], [], []
+    last_plain: dict[int, float] = {}
+    for i, s in enumerate(sentences):
+        _add_sentence(i, s.weights, s.plain, s.numbers, s.bigrams, sent, stem, weight, plain, num_sent, num,
+                      first, second, last_plain)
+    _fill(np, p, [_h(s.text) for s in sentences], sent, stem, weight, plain, num_sent, num, first, second,
+          last_plain)
+    return p
+
+
+def _add_sentence(i, weights, plains, numbers, bigrams, sent, stem, weight, plain, num_sent, num, first, second,
+                  last_plain) -> None:
+    """Sentence i's stem entries, figures and word pairs, appended to the packing lists."""
+    for w, v in weights.items():  # (every stem of the sentence, in the order found)
+        v = round(v * 100)  # in hundredths (weights have two decimals): every sum below is exact
+        sid = _stem_id(w)
+        sent.append(i)
+        stem.append(sid)
+        weight.append(v)
+        if w in plains:
+            plain.append(True)
+            last_plain[sid] = v
+        else:
+            plain.append(False)
+    for x in numbers:
+        num_sent.append(i)
+        num.append(_stem_id(x))
+    for a, b in bigrams:
+        first.append(_stem_id(a))
+        second.append(_stem_id(b))
+
+
+def _fill(np, p: Packed, text_ids, sent, stem, weight, plain, num_sent, num, first, second, last_plain) -> None:
+    """The arrays of `p`, from the packing lists."""
+    p.text_id = np.array(text_ids, dtype=np.int64)
+    by_stem = np.lexsort((np.array(sent, dtype=np.int32), np.array(stem, dtype=np.int64)))  # (for _join)
+    p.sent = np.array(sent, dtype=np.int32)[by_stem]
+    p.stem = np.array(stem, dtype=np.int64)[by_stem]
+    p.weight = np.array(weight, dtype=np.float64)[by_stem]
+    p.plain = np.array(plain, dtype=bool)[by_stem]
+    p.total = np.bincount(p.sent, weights=p.weight, minlength=p.n)
+    p.plain_total = np.bincount(p.sent, weights=np.where(p.plain, p.weight, 0.0), minlength=p.n)
+    by_figure = np.lexsort((np.array(num_sent, dtype=np.int32), np.array(num, dtype=np.int64)))
+    p.num_sent = np.array(num_sent, dtype=np.int32)[by_figure]
+    p.num = np.array(num, dtype=np.int64)[by_figure]
+    with np.errstate(over="ignore"):
+        mixed = np.array(first, dtype=np.int64).view(np.uint64) * np.uint64(_BIGRAM_MIX) \
+            + np.array(second, dtype=np.int64).view(np.uint64)
+    p.bigrams = np.unique(mixed)
+    order = sorted(last_plain)
+    p.plain_stems = np.array(order, dtype=np.int64)
+    p.plain_weights = np.array([last_plain[k] for k in order], dtype=np.float64)
+
+
+def packed_fingerprint(title: str, body: str, body_hash: str = "") -> Packed:
+    """`pack(fingerprint(title, body, body_hash, keys=False))`, made straight from the tokens
+    (no `Sentence` sets on the way): what the linker's workers make for every article they verify."""
+    import numpy as np
+
+    initials: set[str] = set()
+    texts, text_ids, names, numbers = [], [], set(), set()
+    sent, stem, weight, plain_flags, num_sent, num, first, second = [], [], [], [], [], [], [], []
+    last_plain: dict[int, float] = {}
+    for text in split_sentences(body):
+        weights, plain, sentence_names, sentence_numbers, sequence = _walk(text, initials)
+        if len(weights) < 3:
+            continue
+        index = len(texts)
+        texts.append(text)
+        text_ids.append(_h(text))
+        names |= sentence_names
+        numbers |= sentence_numbers
+        pairs = set(zip(sequence, sequence[1:], strict=False))
+        _add_sentence(index, weights, plain, sentence_numbers, pairs, sent, stem, weight, plain_flags, num_sent, num,
+                      first, second, last_plain)
+    p = Packed()
+    p.texts = "\n".join(texts)
+    p.n, p.words, p.body_hash = len(texts), len(body.split()), body_hash
+    p.title_stems = _sentence(title).stems
+    p.names, p.numbers, p.initials = frozenset(names), frozenset(numbers), frozenset(initials)
+    _fill(np, p, text_ids, sent, stem, weight, plain_flags, num_sent, num, first, second, last_plain)
+    return p
+
+
+def _packed(x: Fingerprint | Packed) -> Packed:
+    return x if isinstance(x, Packed) else pack(x)
+
+
+def _join(np, keys, sorted_keys):
+    """Every (i, j) with keys[i] == sorted_keys[j], as two index arrays (sorted_keys ascending)."""
+    lo = np.searchsorted(sorted_keys, keys, "left")
+    counts = np.searchsorted(sorted_keys, keys, "right") - lo
+    matches = int(counts.sum())
+    left = np.repeat(np.arange(len(keys)), counts)
+    right = np.arange(matches) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    return left, right
+
+
+def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: float = 0.5) -> Alignment:
     """Match each sentence of the short text to the long one's, two ways at once.
 
     * by `sentence_similarity` (>= threshold): the pairs an aligned diff shows;
@@ -421,51 +594,65 @@ def align(short: Fingerprint, long: Fingerprint, threshold: float = 0.5) -> Alig
       parent's sentences in order; another outlet's report of the same event shares the
       names and figures, but not the wording around them.
 
-    The two measures are computed inline (set intersections and sums in C): this loop is
-    most of the linker's time.
+    Every sentence of one against every sentence of the other at once: over the two texts'
+    stems, a matrix of the short side's weights times one of the long side's stems gives
+    each pair's shared weight (exact sums of whole hundredths: the same result in any order,
+    in every process).
     """
+    import numpy as np
+
+    short, long = _packed(short), _packed(long)
+    ns, nl = short.n, long.n
+    if not ns or not nl:
+        return Alignment([], 0, 0.0, 0.0)
+    # each (short stem entry, long stem entry) with the same stem: its weight goes to the
+    # (short sentence, long sentence) cell (bincount: a fixed order of sums, one core)
+    left, right = _join(np, short.stem, long.stem)
+    if not len(left):  # no stem in common: nothing aligns
+        return Alignment([], 0, 0.0, 0.0)
+    cells = short.sent[left] * nl + long.sent[right]
+    weights = short.weight[left]
+    shared = np.bincount(cells, weights=weights, minlength=ns * nl).reshape(ns, nl)  # weight of shared stems
+    plain = short.plain[left] & long.plain[right]
+    contained = np.bincount(cells[plain], weights=weights[plain], minlength=ns * nl).reshape(ns, nl)  # plain only
+    total = short.total[:, None] + long.total[None, :]
+    sim = np.divide(2 * shared, total, out=np.zeros_like(shared), where=total > 0)  # sentence_similarity
+    if len(short.num) and len(long.num):  # figures that disagree pull a pair apart (templated reports)
+        left, right = _join(np, short.num, long.num)
+        common = np.bincount(short.num_sent[left] * nl + long.num_sent[right], minlength=ns * nl).reshape(ns, nl)
+        with_figures = (np.bincount(short.num_sent, minlength=ns) > 0)[:, None] \
+            & (np.bincount(long.num_sent, minlength=nl) > 0)[None, :]
+        sim[with_figures & (common == 0) & (shared > 0)] *= 0.6
+    best_j = sim.argmax(axis=1)  # the first best, as a loop keeping the first maximum
+    best = sim[np.arange(ns), best_j]
+    best_cj = contained.argmax(axis=1)
+    best_c = contained[np.arange(ns), best_cj]
+    same = short.text_id[:, None] == long.text_id[None, :]
+    last_same = nl - 1 - same[:, ::-1].argmax(axis=1)  # the last long sentence with the same text
+    has_same = same.any(axis=1)
+
     pairs = []
     identical = 0
-    long_texts = {s.text: j for j, s in enumerate(long.sentences)}
-    long_info = [(t.stems, t.plain, t.weight, t.numbers) for t in long.sentences]
     weighted = got = 0.0
     content_matches: list[int] = []
-    for i, s in enumerate(short.sentences):
-        w = s.plain_weight
-        if s.text in long_texts:
-            j = long_texts[s.text]
+    plain_total = short.plain_total.tolist()
+    for i, (w, dup, j, b, bj, c, cj) in enumerate(zip(plain_total, has_same.tolist(), last_same.tolist(),
+                                                      best.tolist(), best_j.tolist(), best_c.tolist(),
+                                                      best_cj.tolist(), strict=True)):
+        weighted += w
+        if dup:
             pairs.append((i, j, 1.0))
             identical += 1
-            weighted += w
             got += w
             content_matches.append(j)
             continue
-        weight_of = s.weights.__getitem__
-        own, stems, plain, numbers = s.weight, s.stems, s.plain, s.numbers
-        best, best_j, best_c, best_cj = 0.0, -1, 0.0, -1
-        for j, (t_stems, t_plain, t_weight, t_numbers) in enumerate(long_info):
-            shared = stems & t_stems
-            if not shared:
-                continue
-            total = own + t_weight
-            sim = 2 * sum(map(weight_of, shared)) / total if total else 0.0  # sentence_similarity
-            # figures that disagree pull a pair apart (templated reports)
-            if numbers and t_numbers and numbers.isdisjoint(t_numbers):
-                sim *= 0.6
-            if sim > best:
-                best, best_j = sim, j
-            if w:
-                common = plain & t_plain
-                if common:
-                    c = sum(map(weight_of, common)) / w  # _contained
-                    if c > best_c:
-                        best_c, best_cj = c, j
-        if best >= threshold:
-            pairs.append((i, best_j, best))
-        weighted += w
-        got += w * best_c
-        if best_c >= 0.5:
-            content_matches.append(best_cj)
+        if b > 0 and b >= threshold:
+            pairs.append((i, bj, b))
+        if w and c > 0:
+            c /= w  # _contained
+            got += w * c
+            if c >= 0.5:
+                content_matches.append(cj)
     coverage = got / weighted if weighted else 0.0
     order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
     return Alignment(pairs, identical, coverage, order)
@@ -504,7 +691,7 @@ def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:
     return found / len(mine)
 
 
-def _names_found(short: Fingerprint, long: Fingerprint) -> float:
+def _names_found(short: Fingerprint | Packed, long: Fingerprint | Packed) -> float:
     """Share of the short text's names in the long one, an acronym standing for its words."""
     if not short.names:
         return 1.0
@@ -512,41 +699,41 @@ def _names_found(short: Fingerprint, long: Fingerprint) -> float:
     return found / len(short.names)
 
 
-def _weighted_containment(short: Fingerprint, long: Fingerprint) -> float:
-    weights: dict[str, float] = {}
-    for s in short.sentences:
-        for w in s.plain:
-            weights[w] = s.weights[w]
-    total = sum(weights.values())
+def _weighted_containment(short: Packed, long: Packed) -> float:
+    """Rarity-weighted share of the short text's plain stems found anywhere in the long one."""
+    import numpy as np
+
+    total = short.plain_weights.sum()
     if not total:
         return 0.0
-    theirs = frozenset().union(*(t.plain for t in long.sentences)) if long.sentences else frozenset()
-    return sum(v for w, v in weights.items() if w in theirs) / total
+    return float(short.plain_weights[np.isin(short.plain_stems, long.plain_stems, assume_unique=True)].sum() / total)
 
 
-def agreement_features(short: Fingerprint, long: Fingerprint) -> dict[str, float]:
+def agreement_features(short: Fingerprint | Packed, long: Fingerprint | Packed) -> dict[str, float]:
     """The features the guard reads: how many of the short text's names and figures the long one keeps."""
     return {"name_agreement": _names_found(short, long),
             "number_agreement": _numbers_found(short.numbers, long.numbers)}
 
 
-def pair_features(short: Fingerprint, long: Fingerprint, al: Alignment | None = None,
+def pair_features(short: Fingerprint | Packed, long: Fingerprint | Packed, al: Alignment | None = None,
                   agreement: dict[str, float] | None = None) -> dict[str, float]:
     """The features the link model weighs, for a (short, long) pair of texts."""
+    import numpy as np
+
+    short, long = _packed(short), _packed(long)
     al = al or align(short, long)
     agreement = agreement or agreement_features(short, long)
-    short_bigrams = frozenset().union(*(s.bigrams for s in short.sentences)) if short.sentences else frozenset()
-    long_bigrams = frozenset().union(*(s.bigrams for s in long.sentences)) if long.sentences else frozenset()
     # share of the short text's sentences that have a counterpart in the long one, in order
-    ordered_coverage = (_longest_increasing([j for _, j, _ in sorted(al.pairs)]) / len(short.sentences)
-                        if al.pairs else 0.0)
+    ordered_coverage = _longest_increasing([j for _, j, _ in sorted(al.pairs)]) / short.n if al.pairs else 0.0
+    phrases = len(short.bigrams)
     return {
         "ordered_coverage": ordered_coverage,
         "content_coverage": al.content_coverage,
         "content_order": al.content_order,
-        "phrase_overlap": len(short_bigrams & long_bigrams) / len(short_bigrams) if short_bigrams else 0.0,
+        "phrase_overlap": (len(np.intersect1d(short.bigrams, long.bigrams, assume_unique=True)) / phrases
+                           if phrases else 0.0),
         "content_containment": _weighted_containment(short, long),
-        "short_sentences": float(len(short.sentences)),
+        "short_sentences": float(short.n),
         **agreement,
     }
 
@@ -610,18 +797,19 @@ class Verdict:
         return self.relation is not None
 
 
-def ordered(a: Fingerprint, b: Fingerprint) -> tuple[Fingerprint, Fingerprint, bool]:
+def ordered(a, b):
     """(short, long, short_is_a): the same pair whichever way round it is given."""
     short_is_a = a.orders_before(b)
     return (a, b, True) if short_is_a else (b, a, False)
 
 
-def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Verdict:
+def verify(a: Fingerprint | Packed, b: Fingerprint | Packed, model: LinkModel | None = None) -> Verdict:
     """Are a and b versions of one article, and how are they related? Symmetric in a and b."""
+    a, b = _packed(a), _packed(b)
     short, long, short_is_a = ordered(a, b)
     if a.body_hash and a.body_hash == b.body_hash:
         return Verdict("duplicate", {"body_hash_equal": 1.0}, short_is_a)
-    if not short.sentences or not long.sentences:
+    if not short.n or not long.n:
         return Verdict(None, {"reason": "no sentences"}, short_is_a)
     model = model or link_model()
     # The guard reads names and figures only: a pair it refuses is refused before the
@@ -633,7 +821,7 @@ def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Ve
     al = align(short, long)
     features = pair_features(short, long, al, agreement)
     link, probability, why = model.decide(features)
-    n_short, n_long = len(short.sentences), len(long.sentences)
+    n_short, n_long = short.n, long.n
     length_ratio = short.words / max(long.words, 1)
     identical_share = al.identical / n_short
     long_covered = len({j for _, j, _ in al.pairs}) / n_long
@@ -665,7 +853,7 @@ def verify(a: Fingerprint, b: Fingerprint, model: LinkModel | None = None) -> Ve
 
 
 # --------------------------------------------------------------------------- diffs
-def sentence_diff(parent: Fingerprint, child: Fingerprint, aligned: list[dict] | None = None) -> dict:
+def sentence_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, aligned: list[dict] | None = None) -> dict:
     """Sentence-level summary: how many sentences were kept, changed, added, removed."""
     aligned = aligned_diff(parent, child) if aligned is None else aligned
     ops = Counter(step["op"] for step in aligned)
@@ -674,12 +862,13 @@ def sentence_diff(parent: Fingerprint, child: Fingerprint, aligned: list[dict] |
         "changed": ops["changed"],
         "added": ops["added"],
         "removed": ops["removed"],
-        "parent_sentences": len(parent.sentences),
-        "child_sentences": len(child.sentences),
+        "parent_sentences": len(parent.sentences) if isinstance(parent, Fingerprint) else parent.n,
+        "child_sentences": len(child.sentences) if isinstance(child, Fingerprint) else child.n,
     }
 
 
-def aligned_diff(parent: Fingerprint, child: Fingerprint, alignment: Alignment | None = None) -> list[dict]:
+def aligned_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed,
+                 alignment: Alignment | None = None) -> list[dict]:
     """The two versions side by side, sentence by sentence, in the child's order.
 
     Each step is {"op": kept|changed|added|removed, "parent": text|None, "child": text|None,
@@ -687,7 +876,9 @@ def aligned_diff(parent: Fingerprint, child: Fingerprint, alignment: Alignment |
     the child sentence that follows it in the parent. `alignment`: the child's sentences
     already aligned against the parent's (a verdict's, when the child is the short text).
     """
+    parent, child = _packed(parent), _packed(child)
     al = alignment or align(child, parent, threshold=0.5)
+    parent_texts, child_texts = parent.sentence_texts, child.sentence_texts
     match = {i: (j, sim) for i, j, sim in al.pairs}
     used: set[int] = set()
     for i, (j, sim) in sorted(match.items()):
@@ -706,15 +897,16 @@ def aligned_diff(parent: Fingerprint, child: Fingerprint, alignment: Alignment |
         for j in range(limit):
             if j not in matched_parent and j not in emitted:
                 emitted.add(j)
-                steps.append({"op": "removed", "parent": parent.sentences[j].text, "child": None, "similarity": None})
+                steps.append({"op": "removed", "parent": parent_texts[j], "child": None, "similarity": None})
 
-    for i, sentence in enumerate(child.sentences):
+    for i, text in enumerate(child_texts):
         if i in match:
             j, sim = match[i]
             removed_before(j)
-            steps.append({"op": "kept" if sim >= 1.0 else "changed", "parent": parent.sentences[j].text,
-                          "child": sentence.text, "similarity": round(sim, 3)})
+            # kept: the very same text (a change of stop words only can score 1.0 too)
+            steps.append({"op": "kept" if parent_texts[j] == text else "changed", "parent": parent_texts[j],
+                          "child": text, "similarity": round(sim, 3)})
         else:
-            steps.append({"op": "added", "parent": None, "child": sentence.text, "similarity": None})
-    removed_before(len(parent.sentences))
+            steps.append({"op": "added", "parent": None, "child": text, "similarity": None})
+    removed_before(len(parent_texts))
     return steps

@@ -18,11 +18,11 @@ def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_
     first = {r.id: cache.get(r) for r in rows}
     assert len(cache.cache) == 30
     again = {r.id: cache.get(r) for r in rows}  # all from the cache
-    fresh = {r.id: linking.fingerprint(r.title, r.body, r.body_hash, keys=False) for r in rows}
+    fresh = {r.id: linking.pack(linking.fingerprint(r.title, r.body, r.body_hash, keys=False)) for r in rows}
     assert again == first == fresh
     assert all(again[i] is first[i] for i in again)
     changed = store.links.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None, None)
-    assert cache.get(changed) == linking.fingerprint("Another title", rows[0].body, "h0", keys=False)
+    assert cache.get(changed) == linking.pack(linking.fingerprint("Another title", rows[0].body, "h0", keys=False))
     small = store.links._FingerprintCache(3 * max(size for _, size in cache.cache.values()))
     for r in rows:
         small.get(r)

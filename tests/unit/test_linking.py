@@ -185,3 +185,67 @@ def test_the_short_side_is_decided_as_by_comparing_whole_order_keys():
     for a in fps:
         for b in fps:
             assert a.orders_before(b) == (a.order_key() <= b.order_key())
+
+
+def test_packed_fingerprint_is_the_fingerprint_packed():
+    """The linker's workers pack straight from the tokens: the same arrays, names, figures and
+    initials as packing the full fingerprint, on generated articles, their versions, and the
+    shipped samples (odd spacing, acronyms, figures, quotes)."""
+    from news_archive.parsing import parse_document
+
+    rng = random.Random(3)
+    texts = [(title, body) for _, title, body in ARTICLES] + [("T", _variants(rng, body)) for _, _, body in ARTICLES]
+    texts += [(d.title, d.body) for d in (parse_document(p.read_bytes()) for p in sorted(SAMPLES.glob("*.txt")))]
+    texts += [("", ""), ("U.S. rates", "The U.S. Federal Reserve of New York said 1.2bn. Senator Ron Wyden agreed.")]
+    for title, body in texts:
+        assert linking.packed_fingerprint(title, body, "h") == linking.pack(fingerprint(title, body, "h", keys=False))
+
+
+def test_packed_verification_gives_the_verdicts_of_the_full_fingerprints():
+    """verify, pair_features and aligned_diff read the packed form; given full fingerprints,
+    they pack them: one verdict either way."""
+    rng = random.Random(4)
+    for _, title, body in ARTICLES[:20]:
+        other = _variants(rng, body)
+        a, b = _fp(title, body), _fp(title, other)
+        pa, pb = linking.packed_fingerprint(title, body), linking.packed_fingerprint(title, other)
+        full, packed = verify(a, b), verify(pa, pb)
+        assert (full.relation, full.short_is_a, full.scores) == (packed.relation, packed.short_is_a, packed.scores)
+        assert linking.aligned_diff(a, b) == linking.aligned_diff(pa, pb)
+
+
+def _align_by_definition(short: linking.Fingerprint, long: linking.Fingerprint, threshold: float = 0.5):
+    """align, sentence by sentence from its definition (sentence_similarity, _contained)."""
+    pairs, content, weighted, got = [], [], 0.0, 0.0
+    texts = {s.text: j for j, s in enumerate(long.sentences)}
+    for i, s in enumerate(short.sentences):
+        weighted += s.plain_weight
+        if s.text in texts:
+            pairs.append((i, texts[s.text], 1.0))
+            got += s.plain_weight
+            content.append(texts[s.text])
+            continue
+        sims = [linking.sentence_similarity(s, t) * (0.6 if s.numbers and t.numbers and s.numbers.isdisjoint(t.numbers)
+                                                     else 1.0) for t in long.sentences]
+        best = max(sims)
+        if best > 0 and best >= threshold:
+            pairs.append((i, sims.index(best), best))
+        contained = [linking._contained(s, t) for t in long.sentences]
+        got += s.plain_weight * max(contained)
+        if max(contained) >= 0.5:
+            content.append(contained.index(max(contained)))
+    return pairs, got / weighted if weighted else 0.0, content
+
+
+def test_align_matches_its_sentence_by_sentence_definition():
+    rng = random.Random(6)
+    for _, title, body in ARTICLES:
+        a, b = _fp(title, body), _fp(title, _variants(rng, body))
+        short, long, _ = linking.ordered(a, b)
+        pairs, coverage, content = _align_by_definition(short, long)
+        al = linking.align(short, long)
+        assert [(i, j) for i, j, _ in al.pairs] == [(i, j) for i, j, _ in pairs]
+        assert all(abs(x[2] - y[2]) < 1e-9 for x, y in zip(al.pairs, pairs, strict=True))
+        assert abs(al.content_coverage - coverage) < 1e-9
+        expected_order = linking._longest_increasing(content) / len(content) if content else 0.0
+        assert abs(al.content_order - expected_order) < 1e-9
