@@ -117,6 +117,11 @@ class Fingerprint:
     keys: list[int] = field(default_factory=list)
     initials: frozenset[str] = frozenset()  # "uc" for "University of California" (acronyms)
 
+    @property
+    def n(self) -> int:
+        """Its sentences (as `Packed.n`)."""
+        return len(self.sentences)
+
     def order_key(self) -> tuple:
         """Which of two texts is "the short one", whatever the argument order."""
         return (self.words, len(self.sentences), self.body_hash, [s.text for s in self.sentences])
@@ -433,12 +438,12 @@ class Packed:
     works on it directly. Made by `pack`; a `Fingerprint` given to those functions is packed
     on the way in.
 
-    Per stem entry (one per content stem of each sentence, sentence by sentence): `sent` (the
+    Per stem entry (one per content stem of each sentence, in stem order): `sent` (the
     sentence), `stem` (its `_stem_id`), `weight` (its rarity weight in that sentence), `plain`
     (a plain word, not a name or a figure). Per sentence: `text_id` (the text, hashed),
     `total` and `plain_total` (the weights summed). Weights are in hundredths, whole numbers (in
-    float64), so sums are exact in any order and verification reads only their ratios. Figures per sentence: `num_sent`, `num`.
-    Per text: `bigrams` (adjacent plain stems, hashed, sorted), `plain_stems` and
+    float64), so sums are exact in any order and verification reads only their ratios.
+    Figures per sentence: `num_sent`, `num`. Per text: `bigrams` (adjacent plain stems, hashed, sorted), `plain_stems` and
     `plain_weights` (each plain stem with its weight in the last sentence that has it).
     """
 
@@ -470,104 +475,99 @@ class Packed:
 
     def nbytes(self) -> int:
         """About the memory this holds: its arrays, its text, its small sets of names and figures."""
-        arrays = sum(getattr(self, a).nbytes + 112 for a in ("text_id", "total", "plain_total", "sent", "stem",
-                                                           "weight", "plain", "num_sent", "num", "bigrams",
-                                                           "plain_stems", "plain_weights"))
-        sets = sum(200 + 110 * len(s) for s in (self.title_stems, self.names, self.numbers, self.initials))
+        fields = [getattr(self, a) for a in Packed.__slots__]
+        arrays = sum(x.nbytes + 112 for x in fields if hasattr(x, "nbytes"))
+        sets = sum(200 + 110 * len(x) for x in fields if isinstance(x, frozenset))
         return 400 + arrays + sets + len(self.texts)
+
+
+class _Packer:
+    """Builds a `Packed` sentence by sentence: `add` each kept sentence, then `build`."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.sent: list[int] = []
+        self.stem: list[int] = []
+        self.weight: list[int] = []
+        self.plain: list[bool] = []
+        self.num_sent: list[int] = []
+        self.num: list[int] = []
+        self.first: list[int] = []
+        self.second: list[int] = []
+        self.last_plain: dict[int, int] = {}  # plain stem -> its weight in the last sentence that has it
+
+    def add(self, text: str, weights: dict[str, float], plains, numbers, bigrams) -> None:
+        i = len(self.texts)
+        self.texts.append(text)
+        for w, v in weights.items():  # (every stem of the sentence, in the order found)
+            v = round(v * 100)  # in hundredths (weights have two decimals): every sum is exact
+            sid = _stem_id(w)
+            self.sent.append(i)
+            self.stem.append(sid)
+            self.weight.append(v)
+            self.plain.append(w in plains)
+            if w in plains:
+                self.last_plain[sid] = v
+        for x in numbers:
+            self.num_sent.append(i)
+            self.num.append(_stem_id(x))
+        for a, b in bigrams:
+            self.first.append(_stem_id(a))
+            self.second.append(_stem_id(b))
+
+    def build(self, words: int, body_hash: str, title_stems, names, numbers, initials) -> Packed:
+        import numpy as np
+
+        p = Packed()
+        p.texts, p.n, p.words, p.body_hash = "\n".join(self.texts), len(self.texts), words, body_hash
+        p.title_stems, p.names, p.numbers, p.initials = title_stems, names, numbers, initials
+        p.text_id = np.array([_h(t) for t in self.texts], dtype=np.int64)
+        sent = np.array(self.sent, dtype=np.int32)
+        stem = np.array(self.stem, dtype=np.int64)
+        by_stem = np.lexsort((sent, stem))  # (for _join)
+        p.sent, p.stem = sent[by_stem], stem[by_stem]
+        p.weight = np.array(self.weight, dtype=np.float64)[by_stem]
+        p.plain = np.array(self.plain, dtype=bool)[by_stem]
+        p.total = np.bincount(p.sent, weights=p.weight, minlength=p.n)
+        p.plain_total = np.bincount(p.sent, weights=np.where(p.plain, p.weight, 0.0), minlength=p.n)
+        num_sent = np.array(self.num_sent, dtype=np.int32)
+        num = np.array(self.num, dtype=np.int64)
+        by_figure = np.lexsort((num_sent, num))
+        p.num_sent, p.num = num_sent[by_figure], num[by_figure]
+        with np.errstate(over="ignore"):
+            mixed = np.array(self.first, dtype=np.int64).view(np.uint64) * np.uint64(_BIGRAM_MIX) \
+                + np.array(self.second, dtype=np.int64).view(np.uint64)
+        p.bigrams = np.unique(mixed)
+        order = sorted(self.last_plain)
+        p.plain_stems = np.array(order, dtype=np.int64)
+        p.plain_weights = np.array([self.last_plain[k] for k in order], dtype=np.float64)
+        return p
 
 
 def pack(fp: Fingerprint) -> Packed:
     """`fp` in the packed form verification reads (see `Packed`)."""
-    import numpy as np
-
-    p = Packed()
-    sentences = fp.sentences
-    p.texts = "\n".join(s.text for s in sentences)
-    p.n, p.words, p.body_hash = len(sentences), fp.words, fp.body_hash
-    p.title_stems, p.names, p.numbers, p.initials = fp.title_stems, fp.names, fp.numbers, fp.initials
-    sent, stem, weight, plain, num_sent, num, first, second = [], [], [], [], [], [], [], []
-    last_plain: dict[int, float] = {}
-    for i, s in enumerate(sentences):
-        _add_sentence(i, s.weights, s.plain, s.numbers, s.bigrams, sent, stem, weight, plain, num_sent, num,
-                      first, second, last_plain)
-    _fill(np, p, [_h(s.text) for s in sentences], sent, stem, weight, plain, num_sent, num, first, second,
-          last_plain)
-    return p
-
-
-def _add_sentence(i, weights, plains, numbers, bigrams, sent, stem, weight, plain, num_sent, num, first, second,
-                  last_plain) -> None:
-    """Sentence i's stem entries, figures and word pairs, appended to the packing lists."""
-    for w, v in weights.items():  # (every stem of the sentence, in the order found)
-        v = round(v * 100)  # in hundredths (weights have two decimals): every sum below is exact
-        sid = _stem_id(w)
-        sent.append(i)
-        stem.append(sid)
-        weight.append(v)
-        if w in plains:
-            plain.append(True)
-            last_plain[sid] = v
-        else:
-            plain.append(False)
-    for x in numbers:
-        num_sent.append(i)
-        num.append(_stem_id(x))
-    for a, b in bigrams:
-        first.append(_stem_id(a))
-        second.append(_stem_id(b))
-
-
-def _fill(np, p: Packed, text_ids, sent, stem, weight, plain, num_sent, num, first, second, last_plain) -> None:
-    """The arrays of `p`, from the packing lists."""
-    p.text_id = np.array(text_ids, dtype=np.int64)
-    by_stem = np.lexsort((np.array(sent, dtype=np.int32), np.array(stem, dtype=np.int64)))  # (for _join)
-    p.sent = np.array(sent, dtype=np.int32)[by_stem]
-    p.stem = np.array(stem, dtype=np.int64)[by_stem]
-    p.weight = np.array(weight, dtype=np.float64)[by_stem]
-    p.plain = np.array(plain, dtype=bool)[by_stem]
-    p.total = np.bincount(p.sent, weights=p.weight, minlength=p.n)
-    p.plain_total = np.bincount(p.sent, weights=np.where(p.plain, p.weight, 0.0), minlength=p.n)
-    by_figure = np.lexsort((np.array(num_sent, dtype=np.int32), np.array(num, dtype=np.int64)))
-    p.num_sent = np.array(num_sent, dtype=np.int32)[by_figure]
-    p.num = np.array(num, dtype=np.int64)[by_figure]
-    with np.errstate(over="ignore"):
-        mixed = np.array(first, dtype=np.int64).view(np.uint64) * np.uint64(_BIGRAM_MIX) \
-            + np.array(second, dtype=np.int64).view(np.uint64)
-    p.bigrams = np.unique(mixed)
-    order = sorted(last_plain)
-    p.plain_stems = np.array(order, dtype=np.int64)
-    p.plain_weights = np.array([last_plain[k] for k in order], dtype=np.float64)
+    packer = _Packer()
+    for s in fp.sentences:
+        packer.add(s.text, s.weights, s.plain, s.numbers, s.bigrams)
+    return packer.build(fp.words, fp.body_hash, fp.title_stems, fp.names, fp.numbers, fp.initials)
 
 
 def packed_fingerprint(title: str, body: str, body_hash: str = "") -> Packed:
     """`pack(fingerprint(title, body, body_hash, keys=False))`, made straight from the tokens
     (no `Sentence` sets on the way): what the linker's workers make for every article they verify."""
-    import numpy as np
-
     initials: set[str] = set()
-    texts, text_ids, names, numbers = [], [], set(), set()
-    sent, stem, weight, plain_flags, num_sent, num, first, second = [], [], [], [], [], [], [], []
-    last_plain: dict[int, float] = {}
+    names: set[str] = set()
+    numbers: set[str] = set()
+    packer = _Packer()
     for text in split_sentences(body):
         weights, plain, sentence_names, sentence_numbers, sequence = _walk(text, initials)
         if len(weights) < 3:
             continue
-        index = len(texts)
-        texts.append(text)
-        text_ids.append(_h(text))
         names |= sentence_names
         numbers |= sentence_numbers
-        pairs = set(zip(sequence, sequence[1:], strict=False))
-        _add_sentence(index, weights, plain, sentence_numbers, pairs, sent, stem, weight, plain_flags, num_sent, num,
-                      first, second, last_plain)
-    p = Packed()
-    p.texts = "\n".join(texts)
-    p.n, p.words, p.body_hash = len(texts), len(body.split()), body_hash
-    p.title_stems = _sentence(title).stems
-    p.names, p.numbers, p.initials = frozenset(names), frozenset(numbers), frozenset(initials)
-    _fill(np, p, text_ids, sent, stem, weight, plain_flags, num_sent, num, first, second, last_plain)
-    return p
+        packer.add(text, weights, plain, sentence_numbers, set(zip(sequence, sequence[1:], strict=False)))
+    return packer.build(len(body.split()), body_hash, _sentence(title).stems, frozenset(names), frozenset(numbers),
+                        frozenset(initials))
 
 
 def _packed(x: Fingerprint | Packed) -> Packed:
@@ -797,7 +797,8 @@ class Verdict:
         return self.relation is not None
 
 
-def ordered(a, b):
+def ordered(a: Fingerprint | Packed, b: Fingerprint | Packed
+            ) -> tuple[Fingerprint | Packed, Fingerprint | Packed, bool]:
     """(short, long, short_is_a): the same pair whichever way round it is given."""
     short_is_a = a.orders_before(b)
     return (a, b, True) if short_is_a else (b, a, False)
@@ -862,8 +863,8 @@ def sentence_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, ali
         "changed": ops["changed"],
         "added": ops["added"],
         "removed": ops["removed"],
-        "parent_sentences": len(parent.sentences) if isinstance(parent, Fingerprint) else parent.n,
-        "child_sentences": len(child.sentences) if isinstance(child, Fingerprint) else child.n,
+        "parent_sentences": parent.n,
+        "child_sentences": child.n,
     }
 
 
