@@ -1,5 +1,6 @@
 """Faults against the real Postgres: a connection killed mid-load, concurrent runs on
-one inbox, a server restart between runs, and COPY control characters round-tripping.
+one inbox, a server restart between runs, a crash that empties the unlogged link keys, and
+COPY control characters round-tripping.
 (The crash after commit but before the move is in test_storage.py.)"""
 
 from __future__ import annotations
@@ -164,6 +165,78 @@ def test_postgres_restarting_between_runs_does_not_stop_the_next_run(tmp_path, s
     assert second["status"] == "success"
     assert fetch(uri, "SELECT run_id, status, loaded FROM archive.ingest_runs ORDER BY started_at") == [
         ("before-restart", "success", 20), ("after-restart", "success", 20)]
+    pgserver.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
+
+
+def _links_by_name(dsn: str) -> set[tuple[str, str, str]]:
+    return set(fetch(dsn, """SELECT rp.original_name, rc.original_name, v.relation FROM archive.version_links v
+                            JOIN archive.articles p ON p.id = v.parent_article_id
+                            JOIN archive.raw_documents rp ON rp.id = p.raw_document_id
+                            JOIN archive.articles c ON c.id = v.child_article_id
+                            JOIN archive.raw_documents rc ON rc.id = c.raw_document_id"""))
+
+
+def test_a_crash_empties_the_unlogged_link_keys_and_the_next_run_restores_them(tmp_path, databases, settings):
+    """archive.link_keys is unlogged (derived data; no WAL): a private server (pgserver) is
+    stopped in immediate mode, a crash to its recovery, which empties unlogged tables.
+    The next run must restore every archived article's keys and find the same links as a
+    run on an archive that never crashed."""
+    import random
+
+    import pgserver
+
+    from news_archive.devdb import ensure_embedded, start
+
+    originals = evaluation.generated_articles(30, seed=21)
+    rng = random.Random(21)
+    versions = {f"{aid}-revised.txt": f"{title}\n\n{evaluation.revise(body, rng)}\n" for aid, title, body in originals[:6]}
+    versions |= {f"{aid}-reworded.txt": f"{title}\n\n{evaluation.reword(body, rng)}\n" for aid, title, body in originals[6:12]}
+
+    def first_run(uri: str) -> None:
+        for aid, title, body in originals:
+            (settings.inbox / f"{aid}.txt").write_text(f"{title}\n\n{body}\n")
+        conn = store.db.connect(uri)
+        assert pipeline.run_once(conn, settings, "first", database_url=store.db.sqlalchemy_url(uri))["status"] == "success"
+        conn.close()
+
+    def second_run(uri: str) -> dict:
+        for name, text in versions.items():
+            (settings.inbox / name).write_text(text)
+        conn = store.db.connect(uri)
+        result = pipeline.run_once(conn, settings, "second", database_url=store.db.sqlalchemy_url(uri))
+        conn.close()
+        assert result["status"] == "success"
+        return result
+
+    # the reference: the same two runs on an archive that does not crash
+    reference = databases.create()
+    first_run(reference)
+    second_run(reference)
+    expected = _links_by_name(reference)
+    assert len({child for _, child, _ in expected} & set(versions)) >= 10  # the versions found their originals
+
+    pgdata = tmp_path / "pgdata"
+    uri = ensure_embedded(pgdata)
+    server = start(pgdata)
+    conn = store.db.connect(uri)
+    store.schema.migrate(conn)
+    conn.close()
+    first_run(uri)
+    keys_before = fetch(uri, "SELECT key, article_id FROM archive.link_keys ORDER BY 1, 2")
+    assert len(keys_before) > 30 * 20  # ~57 keys an article
+
+    # a crash: no shutdown checkpoint; recovery replays the WAL and resets unlogged tables
+    pgserver.pg_ctl(["restart", "-m", "immediate", "-w"], pgdata=pgdata, user=server.system_user)
+    assert fetch(uri, "SELECT count(*) FROM archive.articles WHERE linked_at IS NOT NULL") == [(30,)]  # logged: kept
+    assert fetch(uri, "SELECT count(*) FROM archive.link_keys") == [(0,)]
+    assert fetch(uri, "SELECT count(*) FROM archive.link_keys_state") == [(0,)]
+
+    second_run(uri)
+    assert _links_by_name(uri) == expected
+    first_ids = [r[0] for r in fetch(uri, "SELECT id FROM archive.articles WHERE run_id = 'first'")]
+    assert fetch(uri, "SELECT key, article_id FROM archive.link_keys WHERE article_id = ANY(%s) ORDER BY 1, 2",
+                 (first_ids,)) == keys_before
+    assert fetch(uri, "SELECT count(*) FROM archive.link_keys_state") == [(1,)]
     pgserver.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
 
 

@@ -76,7 +76,7 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     expected_links = local.verify(rows, candidates)()
     assert local.fingerprints_made == len(rows)  # each once, then from the cache
     assert local.pairs_verified == sum(len(ids) for ids in candidates.values())
-    expected_keys = local.keys(list(rows.values()))
+    expected_keys = local.keys([(r.id, r.body) for r in rows.values()])
     assert sum(len(v) for v in expected_links.values()) == 3 * 4 * 2  # each of 3 versions to the 2 others
     workers = store.links._Verifiers(2)
     old = store.links.PARALLEL_MIN
@@ -87,7 +87,7 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
         assert len(rows) <= made <= 2 * len(rows)  # at most once in each worker
         assert workers.verify(rows, candidates)() == expected_links  # again, from the workers' caches
         assert workers.fingerprints_made == made
-        assert workers.keys(list(rows.values())) == expected_keys
+        assert workers.keys([(r.id, r.body) for r in rows.values()]) == expected_keys
         assert len(workers.processes) == 2 and all(p.is_alive() for p in workers.processes)
     finally:
         store.links.PARALLEL_MIN = old

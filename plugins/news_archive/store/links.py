@@ -20,7 +20,9 @@ import gc
 import io
 import itertools
 import json
+import logging
 import os
+import time
 import traceback
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
@@ -39,6 +41,8 @@ from news_archive.linking import (
 )
 from news_archive.store.db import statement
 from news_archive.store.locks import take_lock
+
+log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
@@ -307,9 +311,9 @@ class _Verifiers:
 
         return results
 
-    def keys(self, rows: list[ArticleRow]) -> dict[int, list[int]]:
-        """Candidate keys of `rows` (the articles the loading tasks left without stored keys)."""
-        items = [(r.id, r.body) for r in rows]
+    def keys(self, items: list[tuple[int, str]]) -> dict[int, list[int]]:
+        """Candidate keys of (article id, body) items: articles left without stored keys, or
+        the whole archive's when the keys are restored."""
         if self.workers < 2 or len(items) < PARALLEL_MIN:
             return dict(_keys_work(items))
         return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)])())
@@ -374,14 +378,49 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
         (pending, METHOD_VERSION),
     )
     keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
-    keys.update(verifiers.keys([rows[i] for i in pending if i not in keys]))
+    keys.update(verifiers.keys([(i, rows[i].body) for i in pending if i not in keys]))
     return keys
+
+
+def restore_keys(conn, verifiers: _Verifiers, batch: int = 2000) -> int:
+    """Write every linked article's candidate keys again if a crash has emptied link_keys.
+
+    link_keys is unlogged (migration 009): after a crash, or on a replica promoted after a
+    failover, it is empty, and so is link_keys_state, its one-row marker. Without its
+    keys the archive would offer new articles no candidates and links would be missed
+    without a sound, so the linker checks the marker first and, when it is gone, computes
+    the keys of every linked article from its body (in the verification workers) and
+    writes them back, in one transaction holding the link lock: a crash during the
+    rebuild leaves no marker, and the next linker starts it again. Returns the articles
+    whose keys were restored (0 when nothing was lost).
+    """
+    with conn, conn.cursor() as cur:
+        take_lock(cur, "link")
+        cur.execute("SELECT 1 FROM archive.link_keys_state")
+        if cur.fetchone():
+            return 0
+        t = time.perf_counter()
+        cur.execute("DELETE FROM archive.link_keys")  # empty after a crash; nothing else writes without the marker
+        restored = 0
+        with conn.cursor(name="link_keys_restore") as articles:  # streamed: the archive never sits in memory
+            articles.itersize = batch
+            articles.execute("SELECT id, body FROM archive.articles WHERE linked_at IS NOT NULL ORDER BY id")
+            while items := articles.fetchmany(batch):
+                keys_of = verifiers.keys(items)
+                _copy_keys(cur, [i for i, _ in items], keys_of)
+                restored += len(items)
+        cur.execute("INSERT INTO archive.link_keys_state DEFAULT VALUES")
+        if restored:
+            log.warning("link keys were lost (a crash or a failover empties the unlogged archive.link_keys): "
+                        "restored the keys of %d linked articles in %.1f s", restored, time.perf_counter() - t)
+    return restored
 
 
 def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers: int | None = None) -> dict[str, int]:
     """Link every article not linked yet against the whole archive; returns counts: articles
     linked, links made, candidate pairs verified, and full fingerprints computed for them
-    (about the articles involved when the caches hold them; more when they do not)."""
+    (about the articles involved when the caches hold them; more when they do not), and
+    the articles whose keys were restored after a crash (`restore_keys`)."""
     totals = Counter()
     with conn, conn.cursor() as cur:
         # The loading tasks have just added articles the planner has no statistics for yet
@@ -392,6 +431,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
     # articles linked so far stay until vacuum, and a scan from the start would walk them all
     try:
+        totals["keys_restored"] = restore_keys(conn, verifiers)
         while True:
             with conn, conn.cursor() as cur:
                 take_lock(cur, "link")
