@@ -552,22 +552,73 @@ def pack(fp: Fingerprint) -> Packed:
     return packer.build(fp.words, fp.body_hash, fp.title_stems, fp.names, fp.numbers, fp.initials)
 
 
-def packed_fingerprint(title: str, body: str, body_hash: str = "") -> Packed:
-    """`pack(fingerprint(title, body, body_hash, keys=False))`, made straight from the tokens
-    (no `Sentence` sets on the way): what the linker's workers make for every article they verify."""
+class Walked:
+    """A body read token by token (`_walk`, sentence by sentence), not packed yet: what the
+    guard reads (names, figures, initials, and which text is the short one) at a quarter of
+    a fingerprint's cost (0.4-0.5 ms an article, against 1.2-1.5 ms packed). `pack_walked`
+    makes the `Packed` fingerprint from it without reading the text again; `profile()`
+    keeps only the guard's part (what a linker caches for a candidate the guard refused).
+    """
+
+    __slots__ = ("sentences", "names", "numbers", "initials", "words", "n", "body_hash")
+
+    def profile(self) -> Walked:
+        p = Walked()
+        p.sentences, p.names, p.numbers, p.initials = None, self.names, self.numbers, self.initials
+        p.words, p.n, p.body_hash = self.words, self.n, self.body_hash
+        return p
+
+    def nbytes(self) -> int:
+        """About the memory a profile holds (its sets of names, figures and initials)."""
+        return 200 + sum(200 + 110 * len(x) for x in (self.names, self.numbers, self.initials))
+
+
+def walk_body(body: str, body_hash: str = "") -> Walked:
+    """`body` walked sentence by sentence: the sentences verification keeps, with their names and figures."""
     initials: set[str] = set()
     names: set[str] = set()
     numbers: set[str] = set()
-    packer = _Packer()
+    sentences = []
     for text in split_sentences(body):
         weights, plain, sentence_names, sentence_numbers, sequence = _walk(text, initials)
         if len(weights) < 3:
             continue
         names |= sentence_names
         numbers |= sentence_numbers
-        packer.add(text, weights, plain, sentence_numbers, set(zip(sequence, sequence[1:], strict=False)))
-    return packer.build(len(body.split()), body_hash, _sentence(title).stems, frozenset(names), frozenset(numbers),
-                        frozenset(initials))
+        sentences.append((text, weights, plain, sentence_numbers, sequence))
+    w = Walked()
+    w.sentences, w.names, w.numbers, w.initials = sentences, frozenset(names), frozenset(numbers), frozenset(initials)
+    w.words, w.n, w.body_hash = len(body.split()), len(sentences), body_hash
+    return w
+
+
+def pack_walked(walked: Walked, title: str) -> Packed:
+    """The packed fingerprint of a walked body (with its sentences: not a `profile()`) and its title."""
+    packer = _Packer()
+    for text, weights, plain, numbers, sequence in walked.sentences:
+        packer.add(text, weights, plain, numbers, set(zip(sequence, sequence[1:], strict=False)))
+    return packer.build(walked.words, walked.body_hash, _sentence(title).stems, walked.names, walked.numbers,
+                        walked.initials)
+
+
+def packed_fingerprint(title: str, body: str, body_hash: str = "") -> Packed:
+    """`pack(fingerprint(title, body, body_hash, keys=False))`, made straight from the tokens
+    (no `Sentence` sets on the way): what the linker's workers make for every article they verify."""
+    return pack_walked(walk_body(body, body_hash), title)
+
+
+def guard_refuses(a: Walked | Packed, b: Walked | Packed, model: LinkModel | None = None) -> bool:
+    """Would `verify(a, b)` refuse the pair before aligning any sentence (a text without
+    sentences, or the guard on names and figures)? The same answer from a `Walked` body or
+    its profile as from the packed fingerprint, so a linker packs only the texts of the
+    pairs that pass. False where verify decides otherwise (a duplicate, a tie on length).
+    """
+    if (a.words, a.n, a.body_hash) == (b.words, b.n, b.body_hash) or (a.body_hash and a.body_hash == b.body_hash):
+        return False
+    if not a.n or not b.n:
+        return True
+    short, long = (a, b) if (a.words, a.n, a.body_hash) < (b.words, b.n, b.body_hash) else (b, a)
+    return bool((model or link_model()).guard_fails(agreement_features(short, long)))
 
 
 def _packed(x: Fingerprint | Packed) -> Packed:

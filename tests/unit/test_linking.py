@@ -249,3 +249,33 @@ def test_align_matches_its_sentence_by_sentence_definition():
         assert abs(al.content_coverage - coverage) < 1e-9
         expected_order = linking._longest_increasing(content) / len(content) if content else 0.0
         assert abs(al.content_order - expected_order) < 1e-9
+
+
+def test_the_guard_refuses_from_a_walked_body_exactly_the_pairs_verify_refuses_before_aligning():
+    """The linker's workers walk a candidate's body (names, figures, initials) and pack it
+    only if the guard lets the pair through: the guard must refuse, from the walk or from a
+    kept profile, exactly the pairs verify refuses before aligning, and no other."""
+    from news_archive.parsing import parse_document
+
+    rng = random.Random(6)
+    events = evaluation.generated_articles(60, seed=8)  # events of three: same-event reports share names
+    texts = [(title, body) for _, title, body in events]
+    texts += [(title, _variants(rng, body)) for _, title, body in events[:30]]
+    texts += [(d.title, d.body) for d in (parse_document(p.read_bytes()) for p in sorted(SAMPLES.glob("*.txt")))]
+    texts += [("", ""), ("U.S. rates", "The U.S. Federal Reserve of New York said 1.2bn. Senator Ron Wyden agreed.")]
+    hashes = [str(hash(body)) for _, body in texts]
+    walked = [linking.walk_body(body, h) for (_, body), h in zip(texts, hashes, strict=True)]
+    packed = [linking.packed_fingerprint(title, body, h) for (title, body), h in zip(texts, hashes, strict=True)]
+    refused = passed = 0
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            verdict = verify(packed[i], packed[j])
+            before_aligning = not verdict.linked and (
+                str(verdict.scores.get("decided_by", "")).startswith("guard") or verdict.scores.get("reason") == "no sentences")
+            for a, b in ((walked[i], walked[j]), (walked[i].profile(), walked[j].profile()), (packed[i], walked[j])):
+                assert linking.guard_refuses(a, b) == linking.guard_refuses(b, a) == before_aligning, (i, j, verdict.scores)
+            refused += before_aligning
+            passed += not before_aligning
+    assert refused > 1000 and passed > 20  # both sides of the guard were tried (versions pass; most others not)
+    for (title, _), w, p in zip(texts, walked, packed, strict=True):
+        assert linking.pack_walked(w, title) == p

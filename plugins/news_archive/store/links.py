@@ -33,11 +33,15 @@ import psycopg2.extras
 from news_archive.linking import (
     METHOD_VERSION,
     Packed,
+    Walked,
     aligned_diff,
     candidate_keys_of,
+    guard_refuses,
+    pack_walked,
     packed_fingerprint,
     sentence_diff,
     verify,
+    walk_body,
 )
 from news_archive.store.db import statement
 from news_archive.store.locks import take_lock
@@ -147,7 +151,8 @@ def cache_bytes_setting() -> int:
 
 
 class _FingerprintCache:
-    """Verification's fingerprints (packed: `linking.Packed`) of the articles seen last.
+    """Verification's fingerprints (packed: `linking.Packed`) of the articles seen last, and
+    the guard's profiles (`linking.Walked.profile()`) of candidates it refused.
 
     The same candidates come back chunk after chunk (at 40,000 real-mix dumps the linker
     verified 273,000 pairs among 27,500 articles): the last ones used are kept, up to
@@ -157,39 +162,74 @@ class _FingerprintCache:
     """
 
     def __init__(self, cache_bytes: int):
-        self.cache: OrderedDict[tuple, tuple[Packed, int]] = OrderedDict()  # key -> (packed, size)
+        self.cache: OrderedDict[tuple, tuple[Packed | Walked, int]] = OrderedDict()  # key -> (packed or profile, size)
         self.cache_bytes = cache_bytes
         self.cached_bytes = 0
-        self.made = 0  # fingerprints computed (misses): more than the articles when the cache is too small
+        self.made = 0  # fingerprints packed (misses): more than the articles when the cache is too small
+        self.walked = 0  # bodies walked for the guard alone
 
-    def get(self, row: ArticleRow) -> Packed:
+    def _put(self, key: tuple, value: Packed | Walked) -> None:
+        size = value.nbytes()
+        old = self.cache.pop(key, None)
+        if old is not None:
+            self.cached_bytes -= old[1]
+        self.cache[key] = (value, size)
+        self.cached_bytes += size
+        while self.cached_bytes > self.cache_bytes and len(self.cache) > 1:
+            self.cached_bytes -= self.cache.popitem(last=False)[1][1]
+
+    def guard_view(self, row: ArticleRow) -> Packed | Walked:
+        """What the guard reads of `row`: its fingerprint or profile if kept, else its body
+        walked (not packed: most candidates a large archive offers are refused here)."""
         key = (row.id, row.body_hash, row.title)
         hit = self.cache.get(key)
         if hit is not None:
             self.cache.move_to_end(key)
             return hit[0]
-        fp = packed_fingerprint(row.title, row.body, row.body_hash)
+        walked = walk_body(row.body, row.body_hash)
+        self.walked += 1
+        self._put(key, walked.profile())
+        return walked
+
+    def get(self, row: ArticleRow, walked: Packed | Walked | None = None) -> Packed:
+        """The packed fingerprint of `row`, from `walked` (its `guard_view`) where that still has its sentences."""
+        key = (row.id, row.body_hash, row.title)
+        hit = self.cache.get(key)
+        if hit is not None and isinstance(hit[0], Packed):
+            self.cache.move_to_end(key)
+            return hit[0]
+        if isinstance(walked, Walked) and walked.sentences is not None:
+            fp = pack_walked(walked, row.title)
+        else:
+            fp = packed_fingerprint(row.title, row.body, row.body_hash)
         self.made += 1
-        size = fp.nbytes()
-        self.cache[key] = (fp, size)
-        self.cached_bytes += size
-        while self.cached_bytes > self.cache_bytes and len(self.cache) > 1:
-            self.cached_bytes -= self.cache.popitem(last=False)[1][1]
+        self._put(key, fp)
         return fp
 
 
 def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: list[tuple[int, list[int]]]
                  ) -> list[tuple[int, list[tuple[int, tuple]]]]:
     """Verify each article against its candidates: [(article, [(other, the link's columns from
-    parent to aligned diff)])], each article's links in its candidates' order."""
+    parent to aligned diff)])], each article's links in its candidates' order.
+
+    A pair the guard refuses on names and figures alone (`guard_refuses`: the verdict
+    `verify` would give) is refused before either text is packed: against a million
+    articles, 3,700 of the 4,800 archived candidates of a 5,000-article run were only ever
+    in such pairs.
+    """
     found = []
     for article_id, candidate_ids in work:
         article = rows[article_id]
-        article_fp = cache.get(article)
+        article_view = cache.guard_view(article)
+        article_fp = None
         links = []
         for other_id in candidate_ids:
             other = rows[other_id]
-            other_fp = cache.get(other)
+            other_view = cache.guard_view(other)
+            if guard_refuses(article_view, other_view):
+                continue
+            article_fp = article_fp or cache.get(article, article_view)
+            other_fp = cache.get(other, other_view)
             verdict = verify(article_fp, other_fp)
             if not verdict.linked:
                 continue
