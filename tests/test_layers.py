@@ -24,7 +24,8 @@ OWNER = {
     "raw_documents": "store/raw", "deliveries": "store/raw", "refused_files": "store/raw",
     "articles": "store/articles", "content_duplicates": "store/articles", "quarantine": "store/articles",
     "article_search": "store/articles",
-    "version_links": "store/links", "link_keys": "store/links", "link_pending_keys": "store/links",
+    "version_links": "store/links", "link_keys": "store/links", "link_keys_state": "store/links",
+    "link_pending_keys": "store/links",
     "stories": "store/links",
     "ingest_runs": "store/runs", "run_batches": "store/runs", "validation_results": "store/runs",
 }

@@ -5,8 +5,8 @@
     raw       archive.raw_documents, archive.deliveries, archive.refused_files
     articles  archive.articles (its parsed columns), archive.content_duplicates,
               archive.quarantine, archive.article_search
-    links     archive.version_links, archive.link_keys, archive.link_pending_keys,
-              archive.stories, and the link columns of archive.articles (story_id,
+    links     archive.version_links, archive.link_keys (+ its marker, link_keys_state),
+              archive.link_pending_keys, archive.stories, and the link columns of archive.articles (story_id,
               linked_at, link_method)
     runs      archive.ingest_runs, archive.run_batches, archive.validation_results
 

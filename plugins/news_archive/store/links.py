@@ -1,7 +1,8 @@
 """Version linking against the archive in Postgres: candidates, links, stories.
 
-Owns archive.version_links, archive.link_keys, archive.link_pending_keys, archive.stories
-and the link columns of archive.articles (story_id, linked_at, link_method).
+Owns archive.version_links, archive.link_keys (unlogged; restored after a crash, see
+`restore_keys`) and its marker archive.link_keys_state, archive.link_pending_keys,
+archive.stories and the link columns of archive.articles (story_id, linked_at, link_method).
 
 Linkers take one pipeline lock (the 'link' row of archive.pipeline_locks) for the duration of a chunk: two workers linking
 at once run one after the other, so the second sees every key and link the
