@@ -135,7 +135,9 @@ def real_news_corpus(n: int, seed: int = 7) -> tuple[str, list[tuple[str, bytes]
     originals = _whole_families(pool, max(1, round(n * REAL_SHARE)), rng) if pool else []
     rng.shuffle(originals)  # (versions are drawn by index: the families' order does not matter)
     if len(originals) < round(n * REAL_SHARE) or not originals:
-        source = "generated (../shared/corpora absent)"
+        source = ("generated (../shared/corpora absent)" if not pool else
+                  f"generated (../shared/corpora has {len(originals):,} real originals, fewer than the "
+                  f"{round(n * REAL_SHARE):,} that {n:,} dumps need)")
         originals = [(aid, title, body, "") for aid, title, body in
                      generated_articles(max(1, round(n * REAL_SHARE)), seed=seed)]
         real = 0.0
