@@ -562,6 +562,11 @@ class Walked:
 
     __slots__ = ("sentences", "names", "numbers", "initials", "words", "n", "body_hash")
 
+    def orders_before(self, other: Walked | Packed) -> bool:
+        """As `Packed.orders_before` where (words, sentences, body hash) differ, the only case
+        `guard_refuses` asks about (a tie is left to `verify`)."""
+        return (self.words, self.n, self.body_hash) < (other.words, other.n, other.body_hash)
+
     def profile(self) -> Walked:
         p = Walked()
         p.sentences, p.names, p.numbers, p.initials = None, self.names, self.numbers, self.initials
@@ -617,7 +622,7 @@ def guard_refuses(a: Walked | Packed, b: Walked | Packed, model: LinkModel | Non
         return False
     if not a.n or not b.n:
         return True
-    short, long = (a, b) if (a.words, a.n, a.body_hash) < (b.words, b.n, b.body_hash) else (b, a)
+    short, long, _ = ordered(a, b)
     return bool((model or link_model()).guard_fails(agreement_features(short, long)))
 
 
@@ -848,8 +853,8 @@ class Verdict:
         return self.relation is not None
 
 
-def ordered(a: Fingerprint | Packed, b: Fingerprint | Packed
-            ) -> tuple[Fingerprint | Packed, Fingerprint | Packed, bool]:
+def ordered(a: Fingerprint | Packed | Walked, b: Fingerprint | Packed | Walked
+            ) -> tuple[Fingerprint | Packed | Walked, Fingerprint | Packed | Walked, bool]:
     """(short, long, short_is_a): the same pair whichever way round it is given."""
     short_is_a = a.orders_before(b)
     return (a, b, True) if short_is_a else (b, a, False)

@@ -6,8 +6,8 @@
     articles  archive.articles (its parsed columns), archive.content_duplicates,
               archive.quarantine, archive.article_search
     links     archive.version_links, archive.link_keys (+ its marker, link_keys_state),
-              archive.link_pending_keys, archive.stories, and the link columns of archive.articles (story_id,
-              linked_at, link_method)
+              archive.link_pending_keys, archive.stories, and the link columns of
+              archive.articles (story_id, linked_at, link_method)
     runs      archive.ingest_runs, archive.run_batches, archive.validation_results
 
 `db` holds what they share: connections, the statements kept in sql/statements/, COPY.

@@ -167,7 +167,6 @@ class _FingerprintCache:
         self.cache_bytes = cache_bytes
         self.cached_bytes = 0
         self.made = 0  # fingerprints packed (misses): more than the articles when the cache is too small
-        self.walked = 0  # bodies walked for the guard alone
 
     def _put(self, key: tuple, value: Packed | Walked) -> None:
         size = value.nbytes()
@@ -188,7 +187,6 @@ class _FingerprintCache:
             self.cache.move_to_end(key)
             return hit[0]
         walked = walk_body(row.body, row.body_hash)
-        self.walked += 1
         self._put(key, walked.profile())
         return walked
 
