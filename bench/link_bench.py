@@ -125,6 +125,8 @@ def bulk_archive(conn, run_id: str, start: int, target: int, part: int = 2_000) 
     if rebuild_index:
         with conn, conn.cursor() as cur:
             cur.execute("DROP INDEX archive.link_keys_key_article_idx")
+    with conn, conn.cursor() as cur:  # the keys are the current method's (or the link step would make them again)
+        cur.execute("UPDATE archive.link_keys_state SET keys_version = %s", (linking.KEYS_VERSION,))
     parts = [(i, min(part, target - i)) for i in range(start, target, part)]
     with multiprocessing.get_context("fork").Pool(2) as pool:
         for done, items in enumerate(pool.imap(_bulk_part, parts, chunksize=1)):
@@ -156,7 +158,7 @@ def bulk_archive(conn, run_id: str, start: int, target: int, part: int = 2_000) 
         t = time.perf_counter()
         with conn, conn.cursor() as cur:
             cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            cur.execute("CREATE INDEX link_keys_key_article_idx ON archive.link_keys (key, article_id)")  # as 009 made it
+            cur.execute(store.db.statement("links/create_key_index"))
         print(f"  link keys' index built in {time.perf_counter() - t:.0f} s", flush=True)
 
 

@@ -5,11 +5,13 @@ seed 000) shares almost no 5-word shingles (Jaccard 0.07). What survives
 rewording is sentence by sentence: each rewritten sentence keeps most of its
 content words, its names and its numbers, and the sentences stay in order.
 
-Candidates come from keys stored in Postgres (see `store/links.py`):
-  * per sentence, a few "min-pair" keys: the two content stems with the lowest
-    hash under a seed. Two sentences sharing most content words share a key
-    with high probability, whatever the other words; unrelated sentences rarely do.
-  * per article, MinHash LSH bands over its content stems (light edits).
+Candidates come from keys stored in Postgres (see `store/links.py`): per sentence, a
+few "min-pair" keys, the two of its rare content stems (names, figures, words rare in
+general English) with the lowest hash under a seed. Two sentences sharing most of
+their rare words share a key with high probability, whatever the other words;
+unrelated sentences rarely do. Common words are left out of the keys: on real news a
+pair like (government, people) is shared by thousands of unrelated sentences, and
+every one of them would be a candidate to fetch and verify (docs/scaling.md).
 Candidates are then verified by aligning sentences in order and checking that
 names and numbers agree, which rejects different reports of one event and
 templated stories (same wording, other names and numbers).
@@ -61,7 +63,14 @@ NUMBER_WORDS = {
 SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "ly", "s")
 
 SENTENCE_KEY_SEEDS = (11, 23, 37)
-LSH_BANDS, LSH_ROWS = 16, 4
+# A stem is a key word when its rarity weight (`word_weight`) is at least this: Zipf
+# frequency 4.5 or less, about 30 uses per million words ("diplomat", "Lindqvist", any
+# figure; not "government", "police" or "killed"). A sentence with fewer than two such
+# stems is keyed by its two rarest.
+KEY_MIN_WEIGHT = 3.5
+# What the stored candidate keys were made with: archived keys of another version are
+# made again (store.links.restore_keys), pending ones are not trusted.
+KEYS_VERSION = "rare-pairs-1"
 
 
 @lru_cache(maxsize=200_000)
@@ -243,20 +252,21 @@ def _sentence(text: str, initials: set[str] | None = None) -> Sentence:
                     frozenset(plain), frozenset(zip(sequence, sequence[1:], strict=False)))
 
 
-def _stems(text: str) -> frozenset[str]:
-    """The stems `_sentence` finds in `text` (all of them, nothing else): enough for keys."""
-    return frozenset(info[1] for info in map(_token_info, _WORD.findall(_undotted(text))) if info[1] is not None)
+def _stem_weights(text: str) -> dict[str, float]:
+    """The stems `_sentence` finds in `text` with their rarity weights (nothing else): enough for keys."""
+    weights: dict[str, float] = {}
+    for info in map(_token_info, _WORD.findall(_undotted(text))):
+        if info[1] is not None and weights.get(info[1], 0.0) < info[4]:
+            weights[info[1]] = info[4]
+    return weights
 
 
 def candidate_keys_of(body: str) -> list[int]:
     """`fingerprint(title, body).keys` for a fraction of the work: the loading tasks store
     candidate keys for every article; full fingerprints are made only for verification."""
-    sentences = [Sentence(t, stems, frozenset(), frozenset()) for t in split_sentences(body)
-                 if len(stems := _stems(t)) >= 3]
-    if not sentences:
-        return []
-    stems = frozenset().union(*(s.stems for s in sentences))
-    return candidate_keys(Fingerprint(frozenset(), sentences, stems, frozenset(), frozenset(), 0))
+    sentences = [Sentence(t, frozenset(weights), frozenset(), frozenset(), weights) for t in split_sentences(body)
+                 if len(weights := _stem_weights(t)) >= 4]
+    return candidate_keys(Fingerprint(frozenset(), sentences, frozenset(), frozenset(), frozenset(), 0))
 
 
 def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True) -> Fingerprint:
@@ -280,19 +290,18 @@ def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True
 
 
 _MASK = (1 << 64) - 1
-_SEEDS = (*SENTENCE_KEY_SEEDS, *range(1000, 1000 + LSH_BANDS * LSH_ROWS))
-N_SENTENCE_SEEDS = len(SENTENCE_KEY_SEEDS)
+_SEEDS = SENTENCE_KEY_SEEDS
 
 
 class _StemTable:
-    """One row of 64-bit hashes per stem (the sentence-key seeds, then the LSH permutations).
+    """One row of 64-bit hashes per stem, one per sentence-key seed.
 
     Each stem is hashed once (blake2b); splitmix64 over (hash xor seed) gives the other
     seeds, vectorised with numpy for all new stems of an article at once. Rows live in
     one growing array, so an article's hash matrix is one fancy-indexing read.
     """
 
-    MAX_STEMS = 250_000  # then start afresh: at most ~134 MB of rows (67 x 8 bytes a stem)
+    MAX_STEMS = 250_000  # then start afresh: at most ~6 MB of rows (3 x 8 bytes a stem)
 
     def __init__(self) -> None:
         import numpy as np
@@ -329,38 +338,36 @@ class _StemTable:
 _STEMS: _StemTable | None = None
 
 
-def candidate_keys(fp: Fingerprint) -> list[int]:
-    """Index keys: sentence min-pairs plus MinHash LSH bands over all stems.
+def key_stems(weights: dict[str, float]) -> list[str]:
+    """A sentence's key words, sorted: its stems of weight >= KEY_MIN_WEIGHT, or, when
+    fewer than two are, its two rarest (ties by the stem)."""
+    rare = sorted(w for w, x in weights.items() if x >= KEY_MIN_WEIGHT)
+    return rare if len(rare) >= 2 else sorted(sorted(weights, key=lambda w: (-weights[w], w))[:2])
 
-    Sentence min-pair: for each seed, the two stems of the sentence with the lowest hash.
-    """
+
+def candidate_keys(fp: Fingerprint) -> list[int]:
+    """Index keys: per sentence of four stems or more, for each seed, the pair of its key
+    words (`key_stems`) with the lowest hashes."""
     global _STEMS
     if _STEMS is None:
         _STEMS = _StemTable()
-    if not fp.stems:  # (the sentences' stems are part of fp.stems)
+    sentences = [key_stems(s.weights) for s in fp.sentences if len(s.stems) >= 4]
+    if not sentences:
         return []
     np = _STEMS.np
-    stems = list(fp.stems)
-    row_of = dict(zip(stems, _STEMS.lookup(stems), strict=True))  # one lookup: it may grow the table
-    table = _STEMS.rows
+    flat = [w for stems in sentences for w in stems]
+    row_numbers = _STEMS.lookup(flat)  # (first: it may grow the table)
+    rows = _STEMS.rows[row_numbers]
+    sizes = np.array([len(stems) for stems in sentences])
+    sentence_of = np.repeat(np.arange(len(sentences)), sizes)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     keys: set[int] = set()
-    sentences = [sorted(s.stems) for s in fp.sentences if len(s.stems) >= 4]
-    if sentences:
-        flat = [w for stems in sentences for w in stems]
-        rows = table[[row_of[w] for w in flat], :N_SENTENCE_SEEDS]
-        sizes = np.array([len(stems) for stems in sentences])
-        sentence_of = np.repeat(np.arange(len(sentences)), sizes)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        for k, seed in enumerate(SENTENCE_KEY_SEEDS):
-            order = np.lexsort((rows[:, k], sentence_of))  # by sentence, then by hash
-            first, second = order[starts].tolist(), order[starts + 1].tolist()
-            for a, b in zip(first, second, strict=True):
-                pair = sorted((flat[a], flat[b]))
-                keys.add(_h(f"s|{pair[0]}|{pair[1]}", seed))
-    lsh = table[list(row_of.values()), N_SENTENCE_SEEDS:].min(axis=0).tolist()
-    for band in range(LSH_BANDS):
-        band_rows = lsh[band * LSH_ROWS : (band + 1) * LSH_ROWS]
-        keys.add(_h(f"b|{band}|{','.join(map(str, band_rows))}"))
+    for k, seed in enumerate(SENTENCE_KEY_SEEDS):
+        order = np.lexsort((rows[:, k], sentence_of))  # by sentence, then by hash
+        first, second = order[starts].tolist(), order[starts + 1].tolist()
+        for a, b in zip(first, second, strict=True):
+            pair = sorted((flat[a], flat[b]))
+            keys.add(_h(f"s|{pair[0]}|{pair[1]}", seed))
     return sorted(keys)
 
 

@@ -162,7 +162,7 @@ def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alo
     rows = fetch(stored, """SELECT a.title, a.body, k.keys, k.method_version FROM archive.articles a
                             JOIN archive.link_pending_keys k ON k.article_id = a.id AND k.body_hash = a.body_hash""")
     assert len(rows) == articles
-    assert all(keys == linking.fingerprint(title, body).keys and method == store.links.METHOD_VERSION
+    assert all(keys == linking.fingerprint(title, body).keys and method == linking.KEYS_VERSION
                for title, body, keys, method in rows)
     # Stale rows are not trusted: a body that changed since, or another linking method.
     with store.db.connect(stored) as conn, conn.cursor() as cur:
@@ -188,6 +188,43 @@ def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alo
            for i, title, body in fetch(stored, "SELECT id, title, body FROM archive.articles")}
     assert index == {i: keys for i, keys in own.items() if keys}
     assert fetch(stored, "SELECT count(*) FROM archive.link_keys") == [(sum(map(len, own.values())),)]
+
+
+def test_keys_made_by_another_method_are_made_again_before_anything_is_linked(databases, settings, labelled_docs):
+    """An archive upgraded from an older key method (migration 010 leaves its marker with
+    no version) gets every linked article's keys made again by the next link step; the
+    links found after that are the ones a fresh archive finds."""
+    from news_archive import linking
+
+    dsn, fresh = databases.create(), databases.create()
+    names = sorted(labelled_docs)
+    first = {n: labelled_docs[n] for n in names[::2]}
+    second = {n: labelled_docs[n] for n in names[1::2]}
+    _load_without_linking(dsn, settings, first)
+    conn = store.db.connect(dsn)
+    store.links.link_pending(conn, None)
+    keys = fetch(dsn, "SELECT key, article_id FROM archive.link_keys ORDER BY 1, 2")
+    linked = fetch(dsn, "SELECT count(*) FROM archive.articles WHERE linked_at IS NOT NULL")[0][0]
+    with conn, conn.cursor() as cur:  # what an archive keyed by the older method holds
+        cur.execute("UPDATE archive.link_keys_state SET keys_version = NULL")
+        cur.execute("UPDATE archive.link_keys SET key = key # 1234567")
+    _load_without_linking(dsn, settings, second)
+    totals = store.links.link_pending(conn, None)
+    assert totals["keys_restored"] == linked
+    assert fetch(dsn, "SELECT keys_version FROM archive.link_keys_state") == [(linking.KEYS_VERSION,)]
+    assert fetch(dsn, "SELECT key, article_id FROM archive.link_keys WHERE article_id = ANY(%s) ORDER BY 1, 2",
+                 (sorted({i for _, i in keys}),)) == keys
+    assert fetch(dsn, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
+    assert store.links.link_pending(conn, None)["keys_restored"] == 0  # once
+    conn.close()
+
+    _load_without_linking(fresh, settings, first)
+    conn = store.db.connect(fresh)
+    store.links.link_pending(conn, None)
+    _load_without_linking(fresh, settings, second)
+    store.links.link_pending(conn, None)
+    conn.close()
+    assert _link_set(dsn) == _link_set(fresh) and _link_set(fresh)
 
 
 def test_relink_recomputes_the_same_links_and_stories_idempotently(dsn, settings, labelled_docs):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import psycopg2.extras
 
 from news_archive.linking import (
+    KEYS_VERSION,
     METHOD_VERSION,
     Packed,
     Walked,
@@ -402,7 +403,7 @@ def store_pending_keys(conn, article_ids: list[int]) -> int:
         cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (article_ids,))
         rows = [(i, body_hash, candidate_keys_of(body)) for i, _title, body, body_hash in cur]
         cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (article_ids,))
-        buf = io.StringIO("".join(f"{i}\t{h}\t{METHOD_VERSION}\t{{{','.join(map(str, keys))}}}\n"
+        buf = io.StringIO("".join(f"{i}\t{h}\t{KEYS_VERSION}\t{{{','.join(map(str, keys))}}}\n"
                                   for i, h, keys in rows))
         cur.copy_expert("COPY archive.link_pending_keys (article_id, body_hash, method_version, keys) FROM STDIN", buf)
     return len(rows)
@@ -413,8 +414,8 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
     else computed here."""
     cur.execute(
         """SELECT article_id, body_hash, keys FROM archive.link_pending_keys
-           WHERE article_id = ANY(%s) AND method_version = %s""",
-        (pending, METHOD_VERSION),
+           WHERE article_id = ANY(%s) AND method_version = %s""",  # (the keys' method)
+        (pending, KEYS_VERSION),
     )
     keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
     keys.update(verifiers.keys([(i, rows[i].body) for i in pending if i not in keys]))
@@ -422,24 +423,31 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
 
 
 def restore_keys(conn, verifiers: _Verifiers, batch: int = 2000) -> int:
-    """Write every linked article's candidate keys again if a crash has emptied link_keys.
+    """Make every linked article's candidate keys again if link_keys does not hold them.
 
     link_keys is unlogged (migration 009): after a crash, or on a replica promoted after a
     failover, it is empty, and so is link_keys_state, its one-row marker. Without its
     keys the archive would offer new articles no candidates and links would be missed
-    without a sound, so the linker checks the marker first and, when it is gone, computes
-    the keys of every linked article from its body (in the verification workers) and
-    writes them back, in one transaction holding the link lock: a crash during the
-    rebuild leaves no marker, and the next linker starts it again. Returns the articles
-    whose keys were restored (0 when nothing was lost).
+    without a sound. The marker also names the method the keys were made with
+    (`linking.KEYS_VERSION`, migration 010): keys of another method would not meet the new
+    articles' keys. So the linker checks the marker first and, when it is gone or names
+    another method, computes the keys of every linked article from its body (in the
+    verification workers) and writes them back, in one transaction holding the link lock:
+    a crash during the rebuild leaves no marker, and the next linker starts it again.
+    Returns the articles whose keys were made again (0 when the keys were there).
     """
     with conn, conn.cursor() as cur:
         take_lock(cur, "link")
-        cur.execute("SELECT 1 FROM archive.link_keys_state")
-        if cur.fetchone():
+        cur.execute("SELECT keys_version FROM archive.link_keys_state")
+        marker = cur.fetchone()
+        if marker and marker[0] == KEYS_VERSION:
             return 0
         t = time.perf_counter()
-        cur.execute("DELETE FROM archive.link_keys")  # empty after a crash; nothing else writes without the marker
+        # Written in one go, the index is built once at the end: 57 million keys inserted
+        # chunk by chunk into an index larger than memory took 68 minutes, against 24
+        # (bench/link_bench.py's bulk build of a million articles).
+        cur.execute("TRUNCATE archive.link_keys")  # (only the linker reads it, under the lock held)
+        cur.execute("DROP INDEX archive.link_keys_key_article_idx")
         restored = 0
         with conn.cursor(name="link_keys_restore") as articles:  # streamed: the archive never sits in memory
             articles.itersize = batch
@@ -448,10 +456,15 @@ def restore_keys(conn, verifiers: _Verifiers, batch: int = 2000) -> int:
                 keys_of = verifiers.keys(items)
                 _copy_keys(cur, [i for i, _ in items], keys_of)
                 restored += len(items)
-        cur.execute("INSERT INTO archive.link_keys_state DEFAULT VALUES")
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cur.execute(statement("links/create_key_index"))
+        cur.execute("DELETE FROM archive.link_keys_state")
+        cur.execute("INSERT INTO archive.link_keys_state (keys_version) VALUES (%s)", (KEYS_VERSION,))
         if restored:
-            log.warning("link keys were lost (a crash or a failover empties the unlogged archive.link_keys): "
-                        "restored the keys of %d linked articles in %.1f s", restored, time.perf_counter() - t)
+            why = (f"made with another method ({marker[0] or 'before versions were kept'}, now {KEYS_VERSION})"
+                   if marker else "lost (a crash or a failover empties the unlogged archive.link_keys)")
+            log.warning("link keys were %s: made the keys of %d linked articles again in %.1f s",
+                        why, restored, time.perf_counter() - t)
     return restored
 
 
