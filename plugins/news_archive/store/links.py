@@ -478,6 +478,10 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
         # The loading tasks have just added articles the planner has no statistics for yet
         # (autovacuum comes later): without these, the per-chunk lookup by body hash below
         # is planned as a scan of the whole table (58 ms per chunk at 100k articles).
+        # The plans need only the table's size, that body hashes hardly repeat and how many
+        # articles are unlinked: a sample of 3,000 rows tells (the default, 30,000, took
+        # 0.51 s at 1M articles against 0.06 s at 10k; these columns' statistics only).
+        cur.execute("SET LOCAL default_statistics_target = 10")
         cur.execute("ANALYZE archive.articles (body_hash, linked_at)")
     verifiers = _Verifiers(link_workers() if workers is None else workers)
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
