@@ -1,0 +1,139 @@
+"""Where one link step's time goes, statement by statement, against a kept archive.
+
+The harness behind docs/scaling.md's per-statement tables. Build an archive once and keep
+it (the bulk path of bench/link_bench.py), then time the same run of 5,000 new articles
+against copies of it, as often as needed:
+
+    .venv/bin/python bench/link_statements.py --build 10000      # prints the kept database's name
+    .venv/bin/python bench/link_statements.py --build 1000000    # ~16 minutes on 2 cores
+    .venv/bin/python bench/link_statements.py --template NAME    # copy, load the run, time its link step
+
+Each measurement copies the archive (CREATE DATABASE ... TEMPLATE, about a minute at 1M),
+loads the run (versions of the archive's first bulk part, in every archive) and times
+every statement `store.links.link_pending` sends, and the time spent outside them (Python,
+and waiting for the verification workers). The copy is dropped afterwards; the kept
+archive is not (drop it with DROP DATABASE when done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg2  # noqa: E402
+import psycopg2.extensions  # noqa: E402
+
+from bench.common import admin_dsn  # noqa: E402
+from bench.link_bench import RUN_SEEDS, bulk_archive, load_articles, new_batch  # noqa: E402
+from devkit import evaluation  # noqa: E402
+from devkit.databases import create_database, drop_database, with_dbname  # noqa: E402
+from news_archive import store  # noqa: E402
+
+SECONDS: dict[str, float] = defaultdict(float)
+CALLS: dict[str, int] = defaultdict(int)
+
+
+def _label(sql) -> str:
+    """A statement's first words, its comment lines left out."""
+    text = sql if isinstance(sql, str) else sql.decode()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return re.sub(r"\s+", " ", " ".join(lines)).strip()[:72]
+
+
+class TimedCursor(psycopg2.extensions.cursor):
+    def execute(self, sql, args=None):
+        t = time.perf_counter()
+        try:
+            return super().execute(sql, args)
+        finally:
+            SECONDS[_label(sql)] += time.perf_counter() - t
+            CALLS[_label(sql)] += 1
+
+    def copy_expert(self, sql, file, size=8192):
+        t = time.perf_counter()
+        try:
+            return super().copy_expert(sql, file, size)
+        finally:
+            SECONDS[_label(sql)] += time.perf_counter() - t
+            CALLS[_label(sql)] += 1
+
+
+def build(size: int) -> str:
+    admin = admin_dsn()
+    name = f"news_archive_linkstmt_{size}_{uuid.uuid4().hex[:8]}"
+    dsn = create_database(admin, name)
+    conn = store.db.connect(dsn)
+    store.runs.start_run(conn, "bench")
+    t = time.perf_counter()
+    bulk_archive(conn, "bench", 0, size)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE archive.articles")
+        cur.execute("VACUUM ANALYZE archive.link_keys")
+    conn.close()
+    print(f"kept archive of {size:,} articles built in {time.perf_counter() - t:.0f} s: {name}")
+    return name
+
+
+def measure(template: str) -> None:
+    admin = admin_dsn()
+    name = f"news_archive_linkstmt_run_{uuid.uuid4().hex[:8]}"
+    t = time.perf_counter()
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    conn.close()
+    print(f"copied {template} in {time.perf_counter() - t:.0f} s")
+    dsn = with_dbname(admin, name)
+    try:
+        archive = [(f"a{i}", title, body)
+                   for i, (_, title, body) in enumerate(evaluation.generated_articles(2_000, seed=500_000))]
+        run = []
+        for k in range(5):  # the run of bench/link_bench.py against 10,000 articles
+            run += new_batch(archive, seed=RUN_SEEDS + 10_000 + k)
+        conn = store.db.connect(dsn)
+        load_articles(conn, "bench", run)
+        conn.close()
+        conn = store.db.connect(dsn)
+        conn.cursor_factory = TimedCursor
+        SECONDS.clear()
+        CALLS.clear()
+        t = time.perf_counter()
+        counts = store.links.link_pending(conn, "bench")
+        total = time.perf_counter() - t
+        conn.close()
+        print(f"link step {total:.2f} s: {counts}")
+        ranked = sorted(SECONDS.items(), key=lambda kv: -kv[1])
+        for label, seconds in ranked[:14]:
+            print(f"  {seconds:6.2f} s {CALLS[label]:4d}x  {label}")
+        rest = ranked[14:]
+        print(f"  {sum(s for _, s in rest):6.2f} s {sum(CALLS[label] for label, _ in rest):4d}x  "
+              f"{len(rest)} other statements")
+        print(f"  {total - sum(SECONDS.values()):6.2f} s outside statements (Python, waiting for the workers)")
+    finally:
+        drop_database(admin, name)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = ap.add_mutually_exclusive_group(required=True)
+    group.add_argument("--build", type=int, metavar="N", help="bulk-build and keep an archive of N articles")
+    group.add_argument("--template", metavar="NAME", help="time a run's link step against a copy of this archive")
+    args = ap.parse_args()
+    if args.build:
+        build(args.build)
+    else:
+        measure(args.template)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
