@@ -178,6 +178,30 @@ def archive_size(conn) -> dict:
 RUN_SEEDS = 1_000_000_000  # the measured runs' generator seeds; the bulk parts' are 500,000 + their start
 
 
+def vacuum_analyze(conn) -> None:
+    """VACUUM ANALYZE the bulk-built tables, as autovacuum would have by the time a run comes."""
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE archive.articles")
+        cur.execute("VACUUM ANALYZE archive.link_keys")
+    conn.autocommit = False
+
+
+def measured_run(part: int, size: int) -> list[tuple[str, bytes]]:
+    """The run of 5,000 new articles measured against an archive of `size`: 5 batches of
+    1,000 as the loading tasks leave them, whose versions are of bulk part `part` (2,000
+    archived articles, in every archive from (part + 1) x 2,000 on)."""
+    start = part * 2_000
+    archive = [(f"a{start + i}", title, body) for i, (_, title, body) in
+               enumerate(evaluation.generated_articles(2_000, seed=500_000 + start))]
+    run = []
+    for k in range(5):
+        # (seeds apart from the bulk parts': seed 1,000,000 was also bulk part 500,000's,
+        # so the run against 1M held 698 exact copies of archived articles)
+        run += new_batch(archive, seed=RUN_SEEDS + size + k)
+    return run
+
+
 def archive_main(target: int) -> int:
     small = 10_000
     results, rss = {}, {}
@@ -188,11 +212,7 @@ def archive_main(target: int) -> int:
             t = time.perf_counter()
             current = archive_size(conn)["articles"]
             bulk_archive(conn, "bench", current, size)
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("VACUUM ANALYZE archive.articles")
-                cur.execute("VACUUM ANALYZE archive.link_keys")
-            conn.autocommit = False
+            vacuum_analyze(conn)
             sizes = archive_size(conn)
             print(f"archive {sizes['articles']:,} articles built in {time.perf_counter() - t:.0f} s; "
                   f"link index {sizes['link_keys']:,} keys, {sizes['link_keys_bytes'] / 2**20:,.0f} MiB "
@@ -202,18 +222,10 @@ def archive_main(target: int) -> int:
                   f"{sizes['raw_bytes'] / sizes['articles']:,.0f} B, search "
                   f"{sizes['search_bytes'] / sizes['articles']:,.0f} B per article; database "
                   f"{sizes['db_bytes'] / 2**30:.2f} GiB", flush=True)
-            # The run's versions are of 2,000 archived articles (one bulk part: in both archives).
-            # Each run versions a part of its own, so the second run does not also find the
+            # Each run versions a bulk part of its own, so the second run does not also find the
             # first run's versions of the same stories (it did: 2,937 links at 1M against
             # 1,880 at 10k, for the same kind of run).
-            start = part * 2_000
-            archive = [(f"a{start + i}", title, body) for i, (_, title, body) in
-                       enumerate(evaluation.generated_articles(2_000, seed=500_000 + start))]
-            run = []
-            for k in range(5):  # 5,000 new articles: 5 batches of 1,000 as the loading tasks leave them
-                # (seeds apart from the bulk parts': seed 1,000,000 was also bulk part 500,000's,
-                # so the run against 1M held 698 exact copies of archived articles)
-                run += new_batch(archive, seed=RUN_SEEDS + size + k)
+            run = measured_run(part, size)
             load_articles(conn, "bench", run)
             counts, seconds, rss[size] = in_own_process(_link_task, dsn, "bench")
             results[size] = seconds

@@ -30,10 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2  # noqa: E402
 import psycopg2.extensions  # noqa: E402
 
-from bench.common import admin_dsn  # noqa: E402
-from bench.link_bench import RUN_SEEDS, bulk_archive, load_articles, new_batch  # noqa: E402
-from devkit import evaluation  # noqa: E402
-from devkit.databases import create_database, drop_database, with_dbname  # noqa: E402
+from bench.common import admin_dsn, scratch_database  # noqa: E402
+from bench.link_bench import bulk_archive, load_articles, measured_run, vacuum_analyze  # noqa: E402
+from devkit.databases import drop_database, with_dbname  # noqa: E402
 from news_archive import store  # noqa: E402
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -47,39 +46,32 @@ def _label(sql) -> str:
     return re.sub(r"\s+", " ", " ".join(lines)).strip()[:72]
 
 
+def _timed(sql, call):
+    t = time.perf_counter()
+    try:
+        return call()
+    finally:
+        SECONDS[_label(sql)] += time.perf_counter() - t
+        CALLS[_label(sql)] += 1
+
+
 class TimedCursor(psycopg2.extensions.cursor):
     def execute(self, sql, args=None):
-        t = time.perf_counter()
-        try:
-            return super().execute(sql, args)
-        finally:
-            SECONDS[_label(sql)] += time.perf_counter() - t
-            CALLS[_label(sql)] += 1
+        return _timed(sql, lambda: super(TimedCursor, self).execute(sql, args))
 
     def copy_expert(self, sql, file, size=8192):
+        return _timed(sql, lambda: super(TimedCursor, self).copy_expert(sql, file, size))
+
+
+def build(size: int) -> None:
+    with scratch_database(f"news_archive_linkstmt_{size}", keep=True) as dsn:  # (prints its name)
+        conn = store.db.connect(dsn)
+        store.runs.start_run(conn, "bench")
         t = time.perf_counter()
-        try:
-            return super().copy_expert(sql, file, size)
-        finally:
-            SECONDS[_label(sql)] += time.perf_counter() - t
-            CALLS[_label(sql)] += 1
-
-
-def build(size: int) -> str:
-    admin = admin_dsn()
-    name = f"news_archive_linkstmt_{size}_{uuid.uuid4().hex[:8]}"
-    dsn = create_database(admin, name)
-    conn = store.db.connect(dsn)
-    store.runs.start_run(conn, "bench")
-    t = time.perf_counter()
-    bulk_archive(conn, "bench", 0, size)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("VACUUM ANALYZE archive.articles")
-        cur.execute("VACUUM ANALYZE archive.link_keys")
-    conn.close()
-    print(f"kept archive of {size:,} articles built in {time.perf_counter() - t:.0f} s: {name}")
-    return name
+        bulk_archive(conn, "bench", 0, size)
+        vacuum_analyze(conn)
+        conn.close()
+        print(f"archive of {size:,} articles built in {time.perf_counter() - t:.0f} s")
 
 
 def measure(template: str) -> None:
@@ -94,11 +86,7 @@ def measure(template: str) -> None:
     print(f"copied {template} in {time.perf_counter() - t:.0f} s")
     dsn = with_dbname(admin, name)
     try:
-        archive = [(f"a{i}", title, body)
-                   for i, (_, title, body) in enumerate(evaluation.generated_articles(2_000, seed=500_000))]
-        run = []
-        for k in range(5):  # the run of bench/link_bench.py against 10,000 articles
-            run += new_batch(archive, seed=RUN_SEEDS + 10_000 + k)
+        run = measured_run(0, 10_000)  # bench/link_bench.py's run against 10,000 articles
         conn = store.db.connect(dsn)
         load_articles(conn, "bench", run)
         conn.close()

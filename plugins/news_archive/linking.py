@@ -290,7 +290,6 @@ def fingerprint(title: str, body: str, body_hash: str = "", *, keys: bool = True
 
 
 _MASK = (1 << 64) - 1
-_SEEDS = SENTENCE_KEY_SEEDS
 
 
 class _StemTable:
@@ -307,9 +306,9 @@ class _StemTable:
         import numpy as np
 
         self.np = np
-        self.seed_mix = np.array([(seed * 0x9E3779B97F4A7C15) & _MASK for seed in _SEEDS], dtype=np.uint64)
+        self.seed_mix = np.array([(seed * 0x9E3779B97F4A7C15) & _MASK for seed in SENTENCE_KEY_SEEDS], dtype=np.uint64)
         self.index: dict[str, int] = {}
-        self.rows = np.empty((4096, len(_SEEDS)), dtype=np.uint64)
+        self.rows = np.empty((4096, len(SENTENCE_KEY_SEEDS)), dtype=np.uint64)
 
     def lookup(self, stems: list[str]):
         """Row numbers of `stems`, hashing the ones not seen before."""
@@ -322,7 +321,7 @@ class _StemTable:
             np = self.np
             start = len(index)
             if start + len(new) > len(self.rows):
-                grown = np.empty((max(2 * len(self.rows), start + len(new)), len(_SEEDS)), dtype=np.uint64)
+                grown = np.empty((max(2 * len(self.rows), start + len(new)), len(SENTENCE_KEY_SEEDS)), dtype=np.uint64)
                 grown[:start] = self.rows[:start]
                 self.rows = grown
             base = np.array([_h(s) & _MASK for s in new], dtype=np.uint64)[:, None]
