@@ -815,6 +815,10 @@ class LinkModel:
     # A second way to show derivation, for rewordings that changed most words: nearly every
     # sentence of the short text has a counterpart in the long one, in order (guard applies).
     in_order: dict = field(default_factory=lambda: {"ordered_coverage": 0.8, "short_sentences": 3})
+    # A short text of one sentence is too little to tell a version from another outlet's
+    # wording of the same lede: it links only when it keeps the wording (most of its word
+    # pairs are the long text's: a copied or trimmed lede), whatever the probability says.
+    one_sentence: dict = field(default_factory=lambda: {"phrase_overlap": 0.8})
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * (features[f] - m) / s for f, m, s, c in
@@ -829,6 +833,9 @@ class LinkModel:
         probability = self.probability(features)
         if failed := self.guard_fails(features):
             return False, probability, "guard: " + ", ".join(failed)
+        if features["short_sentences"] < 2 and (
+                failed := [f for f, minimum in self.one_sentence.items() if features[f] < minimum]):
+            return False, probability, "one sentence, reworded: " + ", ".join(failed)
         if probability >= self.threshold:
             return True, probability, "model"
         if all(features[f] >= minimum for f, minimum in self.in_order.items()):
@@ -844,7 +851,7 @@ def link_model() -> LinkModel:
     spec = json.loads(MODEL_FILE.read_text())
     return LinkModel(tuple(spec["features"]), tuple(spec["mean"]), tuple(spec["scale"]), tuple(spec["coef"]),
                      float(spec["intercept"]), float(spec["threshold"]), dict(spec["guard"]), spec["version"],
-                     dict(spec["in_order"]))
+                     dict(spec["in_order"]), dict(spec["one_sentence"]))
 
 
 @dataclass

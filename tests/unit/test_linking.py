@@ -94,12 +94,38 @@ def test_a_templated_story_is_stopped_by_the_guard():
     assert verdict.scores["decided_by"].startswith("guard")
 
 
+BOUT = ("Marta Kowalczyk defended her WBC featherweight title by stopping Ines Barros in the ninth round "
+        "at the Ergo Arena in Gdansk on Saturday night. "
+        "Kowalczyk, unbeaten in five years, pressed the taller Barros from the opening bell and floored her "
+        "twice before the referee waved the fight off. "
+        "Barros said afterwards that she had no complaints about the stoppage. "
+        "The win was Kowalczyk's fourth defence of the belt and took her record to 31 wins without a loss. "
+        "Her promoter said a unification bout could follow in the spring, possibly in Warsaw. "
+        "A crowd of 11,000 watched the fight.")
+
+
+def test_a_one_sentence_brief_links_when_it_keeps_the_ledes_wording_and_not_when_it_rewords_it():
+    report = _fp("Kowalczyk keeps her title", BOUT)
+    trimmed = ("Marta Kowalczyk defended her WBC featherweight title by stopping Ines Barros in the ninth round "
+               "at the Ergo Arena in Gdansk.")
+    assert verify(report, _fp(trimmed, trimmed)).relation == "condensed"
+    # Another outlet's one-sentence wording of the same lede: the model alone would link it
+    # (the names, the figures, the content words are all there); one sentence is too little.
+    other = ("Marta Kowalczyk kept her WBC featherweight title with ease, stopping Ines Barros of Portugal in the "
+             "ninth round of their bout at Gdansk's Ergo Arena in Poland.")
+    verdict = verify(report, _fp(other, other))
+    assert not verdict.linked
+    assert verdict.scores["probability"] >= linking.link_model().threshold
+    assert verdict.scores["decided_by"] == "one sentence, reworded: phrase_overlap"
+
+
 def test_the_model_file_matches_the_features_the_code_computes():
     model = linking.link_model()
     a, b = _fp("x", ARTICLES[0][2]), _fp("x", ARTICLES[1][2])
     features = linking.pair_features(*linking.ordered(a, b)[:2])
     assert set(model.features) <= set(features)
     assert set(model.guard) <= set(features) and set(model.in_order) <= set(features)
+    assert set(model.one_sentence) <= set(features)
     assert 0.0 < model.threshold < 1.0
     assert 0.0 <= model.probability(features) <= 1.0
 
