@@ -156,8 +156,13 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     seconds["validate"] = time.perf_counter() - t - checked.parse_seconds
 
     t = time.perf_counter()
-    loaded = store.articles.load_batch(conn, run_id, rows, quarantined)
-    store.runs.record_validation(conn, run_id, batch["key"], quality.SUITE_NAME, results)
+
+    def record_validation(cur) -> None:
+        store.runs.write_validation(cur, run_id, batch["key"], quality.SUITE_NAME, results)
+
+    # The expectation results commit with the rows they decided. A retry that finds the
+    # batch loaded validates nothing (results is empty) and keeps them.
+    loaded = store.articles.load_batch(conn, run_id, rows, quarantined, also=record_validation if results else None)
     seconds["load_lock_wait"] = loaded["lock_wait_seconds"]  # another batch was loading
     seconds["load"] = time.perf_counter() - t - loaded["lock_wait_seconds"]
 

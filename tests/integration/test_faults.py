@@ -110,6 +110,13 @@ def test_a_connection_killed_mid_load_fails_the_task_and_its_retry_loads_exactly
         clean_dsn, "SELECT count(*) FROM archive.version_links")[0][0], "success")]
     assert fetch(dsn, "SELECT count(*) FROM archive.version_links") == fetch(
         clean_dsn, "SELECT count(*) FROM archive.version_links")
+    # and its quality record is the clean run's: the results committed with the rows they
+    # decided, kept by the second retry, which had nothing left to validate
+    validation = """SELECT batch_key, expectation, column_name, success, element_count, unexpected_count
+                    FROM archive.validation_results WHERE suite = 'articles_pre_load'
+                    ORDER BY batch_key, expectation, column_name"""
+    assert len(fetch(dsn, validation)) == 11
+    assert fetch(dsn, validation) == fetch(clean_dsn, validation)
 
 
 def test_two_runs_working_one_inbox_at_once_load_every_file_exactly_once(databases, settings):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -77,12 +77,13 @@ def article_record(raw_id: int, article, quality_warnings: list[dict], run_id: s
     )
 
 
-def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Sequence[Quarantined]
-               ) -> dict[str, list[int]]:
+def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Sequence[Quarantined],
+               *, also: Callable | None = None) -> dict[str, list[int]]:
     """Insert articles and quarantine rows in one transaction.
 
     An article whose content hash is already archived under another raw document is
-    recorded as a content duplicate of that article instead. Returns the ids touched.
+    recorded as a content duplicate of that article instead. `also(cursor)`, when given,
+    writes in the same transaction (the batch's validation results). Returns the ids touched.
     """
     rows = sorted(rows, key=lambda r: r.raw_document_id)  # article ids follow raw document order (ingestion)
     with conn, conn.cursor() as cur:
@@ -135,6 +136,8 @@ def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Se
                 ],
                 page_size=PAGE_SIZE,
             )
+        if also is not None:
+            also(cur)
     return {"inserted": inserted, "content_duplicates": duplicates, "lock_wait_seconds": waited}
 
 

@@ -70,18 +70,24 @@ def batch_counts(conn, run_id: str, archived: Sequence) -> dict[str, int]:
 def record_validation(conn, run_id: str, batch_key: str, suite: str, results: list[dict]) -> None:
     """Store one validation's expectation results, replacing a retried batch's."""
     with conn, conn.cursor() as cur:
-        cur.execute(
-            "DELETE FROM archive.validation_results WHERE run_id = %s AND batch_key = %s AND suite = %s",
-            (run_id, batch_key, suite),
+        write_validation(cur, run_id, batch_key, suite, results)
+
+
+def write_validation(cur, run_id: str, batch_key: str, suite: str, results: list[dict]) -> None:
+    """`record_validation` in the caller's transaction (the loader's: a batch's results commit
+    with the rows they decided)."""
+    cur.execute(
+        "DELETE FROM archive.validation_results WHERE run_id = %s AND batch_key = %s AND suite = %s",
+        (run_id, batch_key, suite),
+    )
+    if results:
+        psycopg2.extras.execute_values(
+            cur, statement("runs/insert_validation_results"),
+            [
+                (run_id, batch_key, suite, r["expectation"], r.get("column"), r["severity"], r["success"],
+                 r.get("element_count"), r.get("unexpected_count"),
+                 json.dumps(r.get("unexpected_sample", []), default=str),
+                 json.dumps(r.get("details", {}), default=str))
+                for r in results
+            ],
         )
-        if results:
-            psycopg2.extras.execute_values(
-                cur, statement("runs/insert_validation_results"),
-                [
-                    (run_id, batch_key, suite, r["expectation"], r.get("column"), r["severity"], r["success"],
-                     r.get("element_count"), r.get("unexpected_count"),
-                     json.dumps(r.get("unexpected_sample", []), default=str),
-                     json.dumps(r.get("details", {}), default=str))
-                    for r in results
-                ],
-            )
