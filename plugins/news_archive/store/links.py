@@ -54,6 +54,7 @@ PARALLEL_MIN = 200  # fingerprint in worker processes from this many articles on
 POSTING_CAP = 200  # keys shared by more articles than this are too common to be evidence
 MAX_CANDIDATES = 40
 MIN_SHARED_KEYS = 2
+KEY_RANGE = 4096  # keys read and then written at a time (`_probe_and_write_keys`): 32 MB of index leaves at most
 FINGERPRINT_CACHE_BYTES = 512 * 1024 * 1024  # the linker's cache of recent fingerprints (NEWS_ARCHIVE_LINK_CACHE_MB)
 
 
@@ -514,18 +515,16 @@ _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header 
 _BINARY_TRAILER = b"\xff\xff"
 
 
-def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
-    """COPY the (key, article id) rows of the chunk into link_keys, in key order.
+def _key_rows(pending: list[int], keys_of: dict[int, list[int]]):
+    """The (key, article id) rows of `pending` in COPY's binary layout, sorted by key then article.
 
-    A million-odd rows per 20,000 articles: numpy sorts them and lays them out in COPY's
-    binary format (no Python object per row, no text for the server to parse).
+    A million-odd rows per 20,000 articles: numpy sorts them and lays them out (no Python
+    object per row, no text for the server to parse). Returns (rows, their keys in order).
     """
     import numpy as np
 
     sizes = [len(keys_of[a]) for a in pending]
     total = sum(sizes)
-    if not total:
-        return
     keys = np.fromiter(itertools.chain.from_iterable(keys_of[a] for a in pending), dtype=np.int64, count=total)
     ids = np.repeat(np.array(pending, dtype=np.int64), sizes)
     order = np.lexsort((ids, keys))  # by key, then article: the key index is filled in order
@@ -533,27 +532,63 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
                                            ("id_len", ">i4"), ("id", ">i8")]))
     rows["fields"], rows["key_len"], rows["id_len"] = 2, 8, 8
     rows["key"], rows["id"] = keys[order], ids[order]
-    buf = io.BytesIO(_BINARY_HEADER + rows.tobytes() + _BINARY_TRAILER)
-    cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
+    return rows, keys[order]
+
+
+def _copy_key_rows(cur, rows) -> None:
+    if len(rows):
+        buf = io.BytesIO(_BINARY_HEADER + rows.tobytes() + _BINARY_TRAILER)
+        cur.copy_expert("COPY archive.link_keys (key, article_id) FROM STDIN WITH (FORMAT binary)", buf)
+
+
+def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
+    """COPY the (key, article id) rows of `pending` into link_keys, in key order."""
+    _copy_key_rows(cur, _key_rows(pending, keys_of)[0])
+
+
+def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> dict[int, list[int]]:
+    """The archive's postings of the chunk's keys; the chunk's keys join the index as they are read.
+
+    Range by range in key order (KEY_RANGE keys at a time): a range's postings are read,
+    then the chunk's rows with those keys are written. Reading a key and writing it touch
+    the same leaf of the key index, and right after the read that leaf is still in shared
+    buffers. Read all first and written after, a chunk's 40,000-odd keys would pass through
+    more leaves than the buffers hold once the index outgrows them (a million articles:
+    a 1.2 GB index against PostgreSQL's default 128 MB), and every leaf would be read
+    from the OS twice. Ranges do not overlap, so no read sees the chunk's own rows.
+    """
+    import numpy as np
+
+    rows, row_keys = _key_rows(pending, keys_of)
+    all_keys = np.unique(row_keys)  # sorted
+    postings: dict[int, list[int]] = {}
+    for start in range(0, len(all_keys), KEY_RANGE):
+        keys = all_keys[start:start + KEY_RANGE]
+        cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
+        postings.update(cur.fetchall())
+        lo = np.searchsorted(row_keys, keys[0], side="left")
+        hi = np.searchsorted(row_keys, keys[-1], side="right")
+        _copy_key_rows(cur, rows[lo:hi])
+    return postings
 
 
 def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifiers) -> Counter:
     """Link `pending` (in id order) against the archive and against each other.
 
-    A handful of statements per chunk, not per article: the postings of every key of the
-    chunk are read at once; articles of the chunk see the keys of the ones before them
-    through an in-memory index; the chunk's keys are written while the workers verify;
-    links, stories and linked_at at the end (all in the chunk's one transaction).
+    A handful of statements per chunk, not per article: the postings of the chunk's keys
+    are read a range of keys at a time, and the chunk's keys of that range written right
+    after (`_probe_and_write_keys`); articles of the chunk see the keys of the ones before
+    them through an in-memory index; the workers verify the candidates; links, stories
+    and linked_at at the end (all in the chunk's one transaction).
     """
     counts: Counter = Counter()
     rows = _rows(cur, pending)
     keys_of = _keys_of(cur, rows, pending, verifiers)
 
-    all_keys = sorted({k for article_id in pending for k in keys_of[article_id]})
-    db_postings: dict[int, list[int]] = {}
-    if all_keys:
-        cur.execute(statement("links/candidate_postings"), {"keys": all_keys, "limit": POSTING_CAP + 1})
-        db_postings = dict(cur.fetchall())
+    cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
+    cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
+    # (the lock is held: nobody sees the chunk's keys before it commits with its links and stories)
+    db_postings = _probe_and_write_keys(cur, pending, keys_of)
     cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
 
@@ -584,14 +619,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     missing = sorted(i for i in involved if i not in rows)
     if missing:
         rows.update(_rows(cur, missing))
-    verified = verifiers.verify(rows, candidates)
-
-    # While the workers verify: the chunk's keys join the index (the lock is held, so
-    # nobody sees them before the chunk commits with its links and stories).
-    cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
-    cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
-    _copy_keys(cur, pending, keys_of)
-    found = verified()
+    found = verifiers.verify(rows, candidates)()
 
     stories = _Stories()
     story_of: dict[int, int] = {}
