@@ -8,7 +8,7 @@ against copies of it, as often as needed:
     .venv/bin/python bench/link_statements.py --build 1000000    # ~16 minutes on 2 cores
     .venv/bin/python bench/link_statements.py --template NAME    # copy, load the run, time its link step
 
-Each measurement copies the archive (CREATE DATABASE ... TEMPLATE, about a minute at 1M),
+Each measurement copies the archive (bench.common.database_copy),
 loads the run (versions of the archive's first bulk part, in every archive) and times
 every statement `store.links.link_pending` sends, and the time spent outside them (Python,
 and waiting for the verification workers). The copy is dropped afterwards; the kept
@@ -21,7 +21,6 @@ import argparse
 import re
 import sys
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,9 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2  # noqa: E402
 import psycopg2.extensions  # noqa: E402
 
-from bench.common import admin_dsn, scratch_database  # noqa: E402
+from bench.common import database_copy, scratch_database  # noqa: E402
 from bench.link_bench import bulk_archive, load_articles, measured_run, vacuum_analyze  # noqa: E402
-from devkit.databases import drop_database, with_dbname  # noqa: E402
 from news_archive import store  # noqa: E402
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -75,17 +73,9 @@ def build(size: int) -> None:
 
 
 def measure(template: str) -> None:
-    admin = admin_dsn()
-    name = f"news_archive_linkstmt_run_{uuid.uuid4().hex[:8]}"
     t = time.perf_counter()
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    conn.close()
-    print(f"copied {template} in {time.perf_counter() - t:.0f} s")
-    dsn = with_dbname(admin, name)
-    try:
+    with database_copy(template, "news_archive_linkstmt_run") as dsn:
+        print(f"copied {template} in {time.perf_counter() - t:.0f} s")
         run = measured_run(0, 10_000)  # bench/link_bench.py's run against 10,000 articles
         conn = store.db.connect(dsn)
         load_articles(conn, "bench", run)
@@ -98,16 +88,14 @@ def measure(template: str) -> None:
         counts = store.links.link_pending(conn, "bench")
         total = time.perf_counter() - t
         conn.close()
-        print(f"link step {total:.2f} s: {counts}")
-        ranked = sorted(SECONDS.items(), key=lambda kv: -kv[1])
-        for label, seconds in ranked[:14]:
-            print(f"  {seconds:6.2f} s {CALLS[label]:4d}x  {label}")
-        rest = ranked[14:]
-        print(f"  {sum(s for _, s in rest):6.2f} s {sum(CALLS[label] for label, _ in rest):4d}x  "
-              f"{len(rest)} other statements")
-        print(f"  {total - sum(SECONDS.values()):6.2f} s outside statements (Python, waiting for the workers)")
-    finally:
-        drop_database(admin, name)
+    print(f"link step {total:.2f} s: {counts}")
+    ranked = sorted(SECONDS.items(), key=lambda kv: -kv[1])
+    for label, seconds in ranked[:14]:
+        print(f"  {seconds:6.2f} s {CALLS[label]:4d}x  {label}")
+    rest = ranked[14:]
+    print(f"  {sum(s for _, s in rest):6.2f} s {sum(CALLS[label] for label, _ in rest):4d}x  "
+          f"{len(rest)} other statements")
+    print(f"  {total - sum(SECONDS.values()):6.2f} s outside statements (Python, waiting for the workers)")
 
 
 def main() -> int:
