@@ -1,0 +1,98 @@
+"""The load stage alone, against the same-schema COPY ceiling that `make bench` prints.
+
+    .venv/bin/python bench/load_alone.py            # make bench's 20,000 dumps, 3 repeats
+    .venv/bin/python bench/load_alone.py --n 5000 --repeats 1
+
+`make bench` times the load inside the mapped process_batch tasks, two at a time as the DAG
+runs them, so each load shares the machine's cores with the other batch's parsing, Great
+Expectations or search indexing; its ceiling (the same rows COPYed into an empty table with
+archive.articles' indexes, checks and foreign keys) is measured with nothing else running.
+This loads the same corpus's rows the same way (store.articles.load_batch, one batch of up
+to NEWS_ARCHIVE_BATCH_SIZE at a time, no GX: every parsed row loads), with nothing else
+running, and measures the ceiling on the result, so that what the load does and what it
+competes with can be told apart. Each repeat uses a fresh database; medians are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg2.extras  # noqa: E402
+
+from bench.common import scratch_database  # noqa: E402
+from bench.corpus import real_news_corpus  # noqa: E402
+from bench.run import GOALS, raw_copy  # noqa: E402
+from news_archive import store  # noqa: E402
+from news_archive.config import Settings  # noqa: E402
+from news_archive.parsing import Article, parse_document  # noqa: E402
+
+
+def batches_of(conn, docs: list[tuple[str, bytes]], settings: Settings) -> list[list]:
+    """Archive the raw bytes and parse them: the rows each batch would load."""
+    out = []
+    for start in range(0, len(docs), settings.batch_size):
+        chunk = docs[start:start + settings.batch_size]
+        with conn, conn.cursor() as cur:
+            ids = psycopg2.extras.execute_values(
+                cur,
+                """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+                   VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
+                [(hashlib.sha256(c).hexdigest(), name, len(c), "bench", psycopg2.Binary(c)) for name, c in chunk],
+                fetch=True, page_size=500)
+        raw_id = {name: i for i, name in ids}
+        rows = []
+        for name, content in chunk:
+            article = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
+            if isinstance(article, Article) and name in raw_id:
+                rows.append(store.articles.article_record(raw_id[name], article, [], "bench"))
+        out.append(rows)
+    return out
+
+
+def one_repeat(docs: list[tuple[str, bytes]], settings: Settings) -> tuple[float, int, float]:
+    """(seconds loading, rows inserted, the ceiling's seconds for those rows)."""
+    with scratch_database("news_archive_loadalone") as dsn:
+        conn = store.db.connect(dsn)
+        store.runs.start_run(conn, "bench")
+        batches = batches_of(conn, docs, settings)
+        seconds, inserted = 0.0, 0
+        for rows in batches:
+            t = time.perf_counter()
+            loaded = store.articles.load_batch(conn, "bench", rows, [])
+            seconds += time.perf_counter() - t
+            inserted += len(loaded["inserted"])
+        conn.close()
+        ceiling = raw_copy(dsn)
+    return seconds, inserted, ceiling["same_schema"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    source, docs, _ = real_news_corpus(args.n)
+    settings = Settings.from_env()
+    print(f"corpus: {args.n:,} raw dumps: {source}; batches of {settings.batch_size:,}")
+    shares = []
+    for i in range(args.repeats):
+        seconds, rows, ceiling = one_repeat(docs, settings)
+        shares.append((rows / seconds) / (rows / ceiling))
+        print(f"repeat {i + 1}: {rows:,} rows loaded in {seconds:.2f} s = {rows / seconds:,.0f} rows/s; "
+              f"the same-schema COPY ceiling {ceiling:.2f} s = {rows / ceiling:,.0f} rows/s; {shares[-1]:.0%} of it",
+              flush=True)
+    share = statistics.median(shares)
+    print(f"load alone, median of {args.repeats}: {share:.0%} of the same-schema COPY ceiling "
+          f"(make bench's goal, measured there with the parallel batch running: >= {GOALS['load_vs_ceiling']:.0%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
