@@ -7,6 +7,7 @@ against copies of it, as often as needed:
     .venv/bin/python bench/link_statements.py --build 10000      # prints the kept database's name
     .venv/bin/python bench/link_statements.py --build 1000000    # ~16 minutes on 2 cores
     .venv/bin/python bench/link_statements.py --template NAME    # copy, load the run, time its link step
+    .venv/bin/python bench/link_statements.py --rebuild NAME     # copy, clear the keys' marker, time the rebuild
 
 Each measurement copies the archive (bench.common.database_copy),
 loads the run (versions of the archive's first bulk part, in every archive) and times
@@ -98,14 +99,40 @@ def measure(template: str) -> None:
     print(f"  {total - sum(SECONDS.values()):6.2f} s outside statements (Python, waiting for the workers)")
 
 
+def rebuild(template: str) -> None:
+    """Time the key rebuild after a crash (`store.links.restore_keys`) on a copy of the archive:
+    its marker is cleared, as a crash leaves it, and the next link step makes every key again."""
+    check = "SELECT count(*), bit_xor(key # (article_id * 1000003)) FROM archive.link_keys"
+    with database_copy(template, "news_archive_linkstmt_rebuild") as dsn:
+        conn = store.db.connect(dsn)
+        with conn, conn.cursor() as cur:
+            cur.execute(check)
+            before = cur.fetchone()
+            cur.execute("DELETE FROM archive.link_keys_state")
+        t = time.perf_counter()
+        counts = store.links.link_pending(conn, "bench")
+        took = time.perf_counter() - t
+        with conn, conn.cursor() as cur:
+            cur.execute(check)
+            after = cur.fetchone()
+        conn.close()
+    restored = counts.get("keys_restored", 0)
+    print(f"keys of {restored:,} linked articles made again in {took:.1f} s "
+          f"({took / max(restored, 1) * 1e6:,.0f} us an article); {after[0]:,} keys, "
+          f"{'the same keys as before' if after == before else f'NOT the keys before ({before[0]:,})'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     group = ap.add_mutually_exclusive_group(required=True)
     group.add_argument("--build", type=int, metavar="N", help="bulk-build and keep an archive of N articles")
     group.add_argument("--template", metavar="NAME", help="time a run's link step against a copy of this archive")
+    group.add_argument("--rebuild", metavar="NAME", help="time the key rebuild after a crash on a copy of this archive")
     args = ap.parse_args()
     if args.build:
         build(args.build)
+    elif args.rebuild:
+        rebuild(args.rebuild)
     else:
         measure(args.template)
     return 0
