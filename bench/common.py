@@ -68,6 +68,23 @@ def database_copy(template: str, prefix: str = "news_archive_copy"):
         drop_database(admin, name)
 
 
+def archive_raw(conn, run_id: str, docs: list[tuple[str, bytes]], page_size: int = 500) -> dict[str, int]:
+    """Store (name, bytes) as raw documents directly (no inbox, no claim); {name: raw id} of
+    the ones stored (bytes already archived under another name are left out)."""
+    import hashlib
+
+    import psycopg2.extras
+
+    with conn, conn.cursor() as cur:
+        ids = psycopg2.extras.execute_values(
+            cur,
+            """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
+               VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
+            [(hashlib.sha256(c).hexdigest(), name, len(c), run_id, psycopg2.Binary(c)) for name, c in docs],
+            fetch=True, page_size=page_size)
+    return {name: i for i, name in ids}
+
+
 @contextlib.contextmanager
 def scratch_inbox():
     """An inbox with its sibling folders; yields Settings pointing at it."""

@@ -25,7 +25,6 @@ twice the archive's disk (about 23 GB at 1M).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import statistics
 import sys
@@ -35,9 +34,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg2.extensions  # noqa: E402
-import psycopg2.extras  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    archive_raw,
     database_copy,
     in_own_process,
     peak_children_rss_mib,
@@ -55,15 +54,7 @@ def load_articles(conn, run_id: str, docs: list[tuple[str, bytes]]) -> int:
     loaded = 0
     for start in range(0, len(docs), 2000):
         chunk = docs[start : start + 2000]
-        with conn, conn.cursor() as cur:
-            ids = psycopg2.extras.execute_values(
-                cur,
-                """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
-                   VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
-                [(hashlib.sha256(c).hexdigest(), n, len(c), run_id, psycopg2.Binary(c)) for n, c in chunk],
-                fetch=True, page_size=500,
-            )
-        raw_id = {name: i for i, name in ids}
+        raw_id = archive_raw(conn, run_id, chunk)
         rows = []
         for name, content in chunk:
             article = parse_document(content)
@@ -139,14 +130,7 @@ def bulk_archive(conn, run_id: str, start: int, target: int, part: int = 2_000) 
     parts = [(i, min(part, target - i)) for i in range(start, target, part)]
     with multiprocessing.get_context("fork").Pool(2) as pool:
         for done, items in enumerate(pool.imap(_bulk_part, parts, chunksize=1)):
-            with conn, conn.cursor() as cur:
-                ids = psycopg2.extras.execute_values(
-                    cur,
-                    """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
-                       VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
-                    [(hashlib.sha256(c).hexdigest(), name, len(c), run_id, psycopg2.Binary(c))
-                     for c, name, _, _ in items], fetch=True, page_size=1000)
-            raw_id = {name: i for i, name in ids}
+            raw_id = archive_raw(conn, run_id, [(name, c) for c, name, _, _ in items], page_size=1000)
             keep = [x for x in items if x[1] in raw_id]
             rows = [store.articles.article_record(raw_id[name], article, [], run_id) for _, name, article, _ in keep]
             store.articles.load_batch(conn, run_id, rows, [])

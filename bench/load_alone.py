@@ -16,7 +16,6 @@ competes with can be told apart. Each repeat uses a fresh database; medians are 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import statistics
 import sys
 import time
@@ -24,9 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg2.extras  # noqa: E402
-
-from bench.common import scratch_database  # noqa: E402
+from bench.common import archive_raw, scratch_database  # noqa: E402
 from bench.corpus import real_news_corpus  # noqa: E402
 from bench.run import GOALS, raw_copy  # noqa: E402
 from news_archive import store  # noqa: E402
@@ -39,14 +36,7 @@ def batches_of(conn, docs: list[tuple[str, bytes]], settings: Settings) -> list[
     out = []
     for start in range(0, len(docs), settings.batch_size):
         chunk = docs[start:start + settings.batch_size]
-        with conn, conn.cursor() as cur:
-            ids = psycopg2.extras.execute_values(
-                cur,
-                """INSERT INTO archive.raw_documents (sha256, original_name, size_bytes, run_id, content)
-                   VALUES %s ON CONFLICT (sha256) DO NOTHING RETURNING id, original_name""",
-                [(hashlib.sha256(c).hexdigest(), name, len(c), "bench", psycopg2.Binary(c)) for name, c in chunk],
-                fetch=True, page_size=500)
-        raw_id = {name: i for i, name in ids}
+        raw_id = archive_raw(conn, "bench", chunk)
         rows = []
         for name, content in chunk:
             article = parse_document(content, max_bytes=settings.max_bytes, min_body_words=settings.min_body_words)
