@@ -73,7 +73,7 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
         rows[20 + i] = store.links.ArticleRow(20 + i, f"Story {i}", body, f"h{i}", None, None, None)  # a duplicate
     candidates = {a: [b for b in rows if b != a] for a in rows}
     local = store.links._Verifiers(1)
-    expected_links = local.verify(rows, candidates)()
+    expected_links = local.verify(rows, candidates)
     assert local.fingerprints_made == len(rows)  # each once, then from the cache
     assert local.pairs_verified == sum(len(ids) for ids in candidates.values())
     expected_keys = local.keys([(r.id, r.body) for r in rows.values()])
@@ -82,10 +82,10 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     old = store.links.PARALLEL_MIN
     store.links.PARALLEL_MIN = 0
     try:
-        assert workers.verify(rows, candidates)() == expected_links
+        assert workers.verify(rows, candidates) == expected_links
         made = workers.fingerprints_made
         assert len(rows) <= made <= 2 * len(rows)  # at most once in each worker
-        assert workers.verify(rows, candidates)() == expected_links  # again, from the workers' caches
+        assert workers.verify(rows, candidates) == expected_links  # again, from the workers' caches
         assert workers.fingerprints_made == made
         assert workers.keys([(r.id, r.body) for r in rows.values()]) == expected_keys
         assert len(workers.processes) == 2 and all(p.is_alive() for p in workers.processes)
@@ -105,8 +105,8 @@ def test_a_failure_in_a_worker_is_raised_in_the_linker_with_the_workers_tracebac
     store.links.PARALLEL_MIN = 0
     try:
         with pytest.raises(store.links.LinkWorkerFailed, match="Traceback"):
-            workers.verify(rows, {0: [1, 2, 3], 1: [3]})()
-        assert workers.verify(rows, {0: [1, 2]})()  # the workers go on serving
+            workers.verify(rows, {0: [1, 2, 3], 1: [3]})
+        assert workers.verify(rows, {0: [1, 2]})  # the workers go on serving
     finally:
         store.links.PARALLEL_MIN = old
         workers.close()

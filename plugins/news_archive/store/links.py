@@ -360,9 +360,8 @@ class _Verifiers:
         return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)])())
 
     def verify(self, rows: dict[int, ArticleRow], candidates: dict[int, list[int]]
-               ) -> Callable[[], dict[int, list[tuple[int, tuple]]]]:
-        """Start verifying each article against its candidates; returns a function that
-        waits for {article: [(other, link columns)]}."""
+               ) -> dict[int, list[tuple[int, tuple]]]:
+        """Verify each article against its candidates: {article: [(other, link columns)]}."""
         work = [(a, ids) for a, ids in candidates.items() if ids]
         pairs = sum(len(ids) for _, ids in work)
         self.pairs_verified += pairs
@@ -370,13 +369,12 @@ class _Verifiers:
             made = self.local.made
             found = dict(_verify_work(self.local, rows, work))
             self.fingerprints_made += self.local.made - made
-            return lambda: found
+            return found
         parts: list[list] = [[] for _ in range(self.workers)]
         for a, ids in work:
             parts[min(a, *ids) % self.workers].append((a, ids))
         payloads = [(({i: rows[i] for a, ids in part for i in (a, *ids)}, part) if part else None) for part in parts]
-        wait = self._ask("verify", payloads)
-        return lambda: dict(wait())
+        return dict(self._ask("verify", payloads)())
 
     def close(self) -> None:
         for channel in self.channels:
@@ -619,7 +617,7 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     missing = sorted(i for i in involved if i not in rows)
     if missing:
         rows.update(_rows(cur, missing))
-    found = verifiers.verify(rows, candidates)()
+    found = verifiers.verify(rows, candidates)
 
     stories = _Stories()
     story_of: dict[int, int] = {}
