@@ -27,11 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg2  # noqa: E402
 import psycopg2.extensions  # noqa: E402
 
 from bench.common import database_copy, scratch_database  # noqa: E402
-from bench.link_bench import bulk_archive, load_articles, measured_run, vacuum_analyze  # noqa: E402
+from bench.link_bench import build_archive, load_articles, measured_run  # noqa: E402
 from news_archive import store  # noqa: E402
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -64,13 +63,7 @@ class TimedCursor(psycopg2.extensions.cursor):
 
 def build(size: int) -> None:
     with scratch_database(f"news_archive_linkstmt_{size}", keep=True) as dsn:  # (prints its name)
-        conn = store.db.connect(dsn)
-        store.runs.start_run(conn, "bench")
-        t = time.perf_counter()
-        bulk_archive(conn, "bench", 0, size)
-        vacuum_analyze(conn)
-        conn.close()
-        print(f"archive of {size:,} articles built in {time.perf_counter() - t:.0f} s")
+        print(f"archive of {size:,} articles built in {build_archive(dsn, size):.0f} s")
 
 
 def measure(template: str) -> None:

@@ -26,7 +26,6 @@ import os
 import time
 import traceback
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg2.extras
@@ -327,7 +326,8 @@ class _Verifiers:
             self.channels.append(mine)
             self.processes.append(process)
 
-    def _ask(self, kind: str, parts: list) -> Callable[[], list]:
+    def _ask(self, kind: str, parts: list) -> list:
+        """Send each worker its part (None: nothing for that worker) and gather the results."""
         if not self.channels:
             self._start()
         asked = []
@@ -335,29 +335,25 @@ class _Verifiers:
             if payload is not None:
                 channel.send((kind, payload))
                 asked.append(channel)
-
-        def results() -> list:
-            out = []
-            for channel in asked:
-                try:
-                    ok, result = channel.recv()
-                except EOFError as error:
-                    raise LinkWorkerFailed("a link worker process died (out of memory?)") from error
-                if not ok:
-                    raise LinkWorkerFailed("a link worker failed:\n" + result)
-                result, made = result
-                self.fingerprints_made += made
-                out.extend(result)
-            return out
-
-        return results
+        out = []
+        for channel in asked:
+            try:
+                ok, result = channel.recv()
+            except EOFError as error:
+                raise LinkWorkerFailed("a link worker process died (out of memory?)") from error
+            if not ok:
+                raise LinkWorkerFailed("a link worker failed:\n" + result)
+            result, made = result
+            self.fingerprints_made += made
+            out.extend(result)
+        return out
 
     def keys(self, items: list[tuple[int, str]]) -> dict[int, list[int]]:
         """Candidate keys of (article id, body) items: articles left without stored keys, or
         the whole archive's when the keys are restored."""
         if self.workers < 2 or len(items) < PARALLEL_MIN:
             return dict(_keys_work(items))
-        return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)])())
+        return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)]))
 
     def verify(self, rows: dict[int, ArticleRow], candidates: dict[int, list[int]]
                ) -> dict[int, list[tuple[int, tuple]]]:
@@ -374,7 +370,7 @@ class _Verifiers:
         for a, ids in work:
             parts[min(a, *ids) % self.workers].append((a, ids))
         payloads = [(({i: rows[i] for a, ids in part for i in (a, *ids)}, part) if part else None) for part in parts]
-        return dict(self._ask("verify", payloads)())
+        return dict(self._ask("verify", payloads))
 
     def close(self) -> None:
         for channel in self.channels:
