@@ -14,7 +14,7 @@ help:
 	@echo "make bench       end to end over 20,000 dumps: stages, raw COPY, RSS, scaling (bench/run.py)"
 	@echo "make eval-links  version linking on every labelled corpus in ../shared, through the pipeline (PASS/FAIL)"
 	@echo "make train-linker retrain the link model from ../shared; leave-one-corpus-out table"
-	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000 (ARCHIVE=1000000: a run of 5,000 against copies of a bulk-built 10k and 1M archive, medians of 3)"
+	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000 (ARCHIVE=1000000: a run of 5,000 against copies of a bulk-built 10k and 1M archive, their indexes warm, medians of 3; no server configured: a dedicated embedded one, shared_buffers RAM/4)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml

@@ -27,6 +27,40 @@ def admin_dsn() -> str:
     return first_admin_dsn("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN")
 
 
+def configured_admin_dsn() -> str | None:
+    """The server named by NEWS_ARCHIVE_BENCH_ADMIN_DSN or NEWS_ARCHIVE_TEST_ADMIN_DSN, if any."""
+    return os.environ.get("NEWS_ARCHIVE_BENCH_ADMIN_DSN") or os.environ.get("NEWS_ARCHIVE_TEST_ADMIN_DSN") or None
+
+
+def dedicated_server(pgdata: Path, shared_buffers_mib: int) -> str:
+    """An embedded PostgreSQL of its own in `pgdata` (started, or restarted, with
+    `shared_buffers_mib` of shared buffers); its admin DSN. For benchmarks whose figures
+    depend on the server's memory: the tests' and the demo's embedded server keeps the
+    defaults."""
+    import pgserver
+
+    from news_archive.devdb import start
+
+    server = start(pgdata)
+    conn = psycopg2.connect(server.get_uri())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT setting::bigint * 8192 / 1048576 FROM pg_settings WHERE name = 'shared_buffers'")
+            current = cur.fetchone()[0]
+            if current != shared_buffers_mib:
+                cur.execute(f"ALTER SYSTEM SET shared_buffers = '{int(shared_buffers_mib)}MB'")
+    finally:
+        conn.close()
+    if current != shared_buffers_mib:  # (takes effect at a restart; pg_ctl keeps the socket options)
+        pgserver.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=str(pgdata), user=server.system_user)
+    return server.get_uri()
+
+
+def ram_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 @contextlib.contextmanager
 def scratch_database(prefix: str = "news_archive_bench", keep: bool = False):
     """A fresh, migrated database; dropped afterwards unless keep=True."""

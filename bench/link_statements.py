@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2.extensions  # noqa: E402
 
 from bench.common import database_copy, scratch_database  # noqa: E402
-from bench.link_bench import build_archive, load_articles, measured_run  # noqa: E402
+from bench.link_bench import build_archive, load_articles, measured_run, warm  # noqa: E402
 from news_archive import store  # noqa: E402
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -73,7 +73,10 @@ def measure(template: str) -> None:
         run = measured_run(0, 10_000)  # bench/link_bench.py's run against 10,000 articles
         conn = store.db.connect(dsn)
         load_articles(conn, "bench", run)
+        index_bytes, buffer_bytes = warm(conn)  # as bench/link_bench.py does before each run
         conn.close()
+        print(f"the link step's indexes ({index_bytes / 2**20:,.0f} MiB) read into shared_buffers "
+              f"({buffer_bytes / 2**20:,.0f} MiB)")
         conn = store.db.connect(dsn)
         conn.cursor_factory = TimedCursor
         SECONDS.clear()
