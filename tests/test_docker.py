@@ -45,6 +45,8 @@ def test_compose_accepts_the_default_deployment():
         mounts = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in services[name]["volumes"]]
         assert "/data" in mounts  # the inbox and its sibling folders
         assert services[name]["depends_on"]["init"]["condition"] == "service_completed_successfully"
+    # The archive's server gets the shared buffers the link step's indexes need (docs/scaling.md)
+    assert services["postgres"]["command"] == ["postgres", "-c", "shared_buffers=1GB"]
 
 
 def test_the_celery_profile_adds_redis_and_workers():
