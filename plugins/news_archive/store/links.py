@@ -479,6 +479,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
         cur.execute("SET LOCAL default_statistics_target = 10")
         cur.execute("ANALYZE archive.articles (body_hash, linked_at)")
     verifiers = _Verifiers(link_workers() if workers is None else workers)
+    reader = _PostingReader(conn) if verifiers.workers > 1 else None  # (one core: nothing to overlap)
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
     # articles linked so far stay until vacuum, and a scan from the start would walk them all
     try:
@@ -495,12 +496,14 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
                     after = 0  # one more pass from the start: an article unlinked behind us (reparse)
                     continue
                 after = pending[-1]
-                done = _link_chunk(cur, pending, run_id, verifiers)
+                done = _link_chunk(cur, pending, run_id, verifiers, reader)
                 totals.update(done)
         totals["pairs"] = verifiers.pairs_verified  # candidate pairs verified
         totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for them
     finally:
         verifiers.close()
+        if reader is not None:
+            reader.close()
     return dict(totals)
 
 
@@ -540,7 +543,47 @@ def _copy_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> None:
     _copy_key_rows(cur, _key_rows(pending, keys_of)[0])
 
 
-def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]) -> dict[int, list[int]]:
+class _PostingReader:
+    """A second connection that reads the archive's postings of a chunk's keys while the
+    link step's own connection writes them (`_probe_and_write_keys`).
+
+    Both statements are random walks over the key index, and the verification workers idle
+    while they run: one after the other they kept one core busy. The reader sees what is
+    committed, which is the archive as the chunk's transaction sees it, less the chunk's own
+    keys, which no read of the chunk must see anyway (the link lock keeps other linkers out).
+    """
+
+    def __init__(self, conn):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from news_archive.store.db import connect_params
+
+        params = {k: v for k, v in conn.get_dsn_parameters().items() if v and k != "application_name"}
+        if conn.info.password:
+            params["password"] = conn.info.password
+        self.conn = connect_params(params)
+        self.conn.autocommit = True  # (each probe reads the committed archive; nothing to hold open)
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="link-postings")
+
+    def _read(self, ranges: list) -> dict[int, list[int]]:
+        postings: dict[int, list[int]] = {}
+        with self.conn.cursor() as cur:
+            for keys in ranges:
+                cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
+                postings.update(cur.fetchall())
+        return postings
+
+    def read(self, ranges: list):
+        """The postings of `ranges` (arrays of sorted keys), read in the background: a Future."""
+        return self.pool.submit(self._read, ranges)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.conn.close()
+
+
+def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]],
+                          reader: _PostingReader | None = None) -> dict[int, list[int]]:
     """The archive's postings of the chunk's keys; the chunk's keys join the index as they are read.
 
     Range by range in key order (KEY_RANGE keys at a time): a range's postings are read,
@@ -555,18 +598,23 @@ def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]
 
     rows, row_keys = _key_rows(pending, keys_of)
     all_keys = np.unique(row_keys)  # sorted
+    ranges = [all_keys[start:start + KEY_RANGE] for start in range(0, len(all_keys), KEY_RANGE)]
+    # With a reader, its connection walks the ranges reading while this one walks them
+    # writing: the same order, so a leaf read by one is still in the buffers for the other.
+    read = reader.read(ranges) if reader is not None and ranges else None
     postings: dict[int, list[int]] = {}
-    for start in range(0, len(all_keys), KEY_RANGE):
-        keys = all_keys[start:start + KEY_RANGE]
-        cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
-        postings.update(cur.fetchall())
+    for keys in ranges:
+        if read is None:
+            cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
+            postings.update(cur.fetchall())
         lo = np.searchsorted(row_keys, keys[0], side="left")
         hi = np.searchsorted(row_keys, keys[-1], side="right")
         _copy_key_rows(cur, rows[lo:hi])
-    return postings
+    return read.result() if read is not None else postings
 
 
-def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifiers) -> Counter:
+def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifiers,
+                reader: _PostingReader | None = None) -> Counter:
     """Link `pending` (in id order) against the archive and against each other.
 
     A handful of statements per chunk, not per article: the postings of the chunk's keys
@@ -580,9 +628,10 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     keys_of = _keys_of(cur, rows, pending, verifiers)
 
     cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
+    stale = cur.rowcount  # (a deletion the reader's connection cannot see yet: then read here)
     cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
     # (the lock is held: nobody sees the chunk's keys before it commits with its links and stories)
-    db_postings = _probe_and_write_keys(cur, pending, keys_of)
+    db_postings = _probe_and_write_keys(cur, pending, keys_of, None if stale else reader)
     cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
 
