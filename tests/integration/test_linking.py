@@ -149,6 +149,33 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
     assert fetch(double, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
 
 
+def test_postings_read_on_a_second_connection_give_the_links_read_on_the_steps_own(databases, settings,
+                                                                                  labelled_docs):
+    # Two workers: a reader connection reads each chunk's postings while the step writes its
+    # keys; one worker: the step reads them itself. Chunks of 40, so every chunk's reader must
+    # see the keys the chunks before it committed, and none of its own chunk's.
+    with_reader, without = databases.create(), databases.create()
+    for dsn, workers in ((with_reader, 2), (without, 1)):
+        _load_without_linking(dsn, settings, labelled_docs)
+        conn = store.db.connect(dsn)
+        store.links.link_pending(conn, None, chunk=40, workers=workers)
+        conn.close()
+    assert _link_set(with_reader) == _link_set(without) and len(_link_set(without)) >= 75
+    assert _story_partition(with_reader) == _story_partition(without)
+    # Articles marked unlinked by hand, their keys left behind: the step deletes those keys in
+    # its transaction (which the reader would not see: the step reads that chunk itself) and
+    # links them again to the same versions.
+    with store.db.connect(with_reader) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE archive.articles SET linked_at = NULL WHERE id IN "
+                    "(SELECT id FROM archive.articles ORDER BY id DESC LIMIT 30)")
+        cur.execute("DELETE FROM archive.version_links WHERE child_article_id IN "
+                    "(SELECT id FROM archive.articles WHERE linked_at IS NULL)")
+    conn = store.db.connect(with_reader)
+    store.links.link_pending(conn, None, chunk=40, workers=2)
+    conn.close()
+    assert _link_set(with_reader) == _link_set(without)
+
+
 def test_keys_left_by_the_loading_tasks_give_the_links_the_linker_would_find_alone(databases, settings,
                                                                                  labelled_docs):
     from news_archive import linking
