@@ -150,16 +150,22 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
 
 
 def test_postings_read_on_a_second_connection_give_the_links_read_on_the_steps_own(databases, settings,
-                                                                                  labelled_docs):
+                                                                                  labelled_docs, monkeypatch):
     # Two workers: a reader connection reads each chunk's postings while the step writes its
-    # keys; one worker: the step reads them itself. Chunks of 40, so every chunk's reader must
-    # see the keys the chunks before it committed, and none of its own chunk's.
+    # keys; one worker: the step reads them itself. Chunks of 40 (the reader's threshold
+    # lowered to them), so every chunk's reader must see the keys the chunks before it
+    # committed, and none of its own chunk's.
+    monkeypatch.setattr(store.links, "PARALLEL_MIN", 10)
+    reads = []
+    monkeypatch.setattr(store.links._PostingReader, "read",
+                        lambda self, ranges, read=store.links._PostingReader.read: reads.append(1) or read(self, ranges))
     with_reader, without = databases.create(), databases.create()
     for dsn, workers in ((with_reader, 2), (without, 1)):
         _load_without_linking(dsn, settings, labelled_docs)
         conn = store.db.connect(dsn)
         store.links.link_pending(conn, None, chunk=40, workers=workers)
         conn.close()
+    assert len(reads) >= 5  # (every chunk of the two-worker step went through the reader)
     assert _link_set(with_reader) == _link_set(without) and len(_link_set(without)) >= 75
     assert _story_partition(with_reader) == _story_partition(without)
     # Articles marked unlinked by hand, their keys left behind: the step deletes those keys in

@@ -326,10 +326,14 @@ class _Verifiers:
             self.channels.append(mine)
             self.processes.append(process)
 
-    def _ask(self, kind: str, parts: list) -> list:
-        """Send each worker its part (None: nothing for that worker) and gather the results."""
+    def start(self) -> None:
+        """Fork the workers now, if they are not running yet (before a thread is started)."""
         if not self.channels:
             self._start()
+
+    def _ask(self, kind: str, parts: list) -> list:
+        """Send each worker its part (None: nothing for that worker) and gather the results."""
+        self.start()
         asked = []
         for channel, payload in zip(self.channels, parts, strict=True):
             if payload is not None:
@@ -630,8 +634,14 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
     stale = cur.rowcount  # (a deletion the reader's connection cannot see yet: then read here)
     cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (pending,))
+    # The reader for a chunk the workers will verify: they are forked first, as no thread may
+    # run when they are (see _Verifiers). A chunk under PARALLEL_MIN articles reads its own.
+    if reader is not None and not stale and len(pending) >= PARALLEL_MIN:
+        verifiers.start()
+    else:
+        reader = None
     # (the lock is held: nobody sees the chunk's keys before it commits with its links and stories)
-    db_postings = _probe_and_write_keys(cur, pending, keys_of, None if stale else reader)
+    db_postings = _probe_and_write_keys(cur, pending, keys_of, reader)
     cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
 
