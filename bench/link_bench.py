@@ -53,6 +53,7 @@ from bench.common import (  # noqa: E402
     peak_rss_mib,
     ram_bytes,
     scratch_database,
+    stop_dedicated_server,
 )
 from devkit import evaluation  # noqa: E402
 from news_archive import linking, store  # noqa: E402
@@ -270,26 +271,39 @@ def _dbname(dsn: str) -> str:
     return psycopg2.extensions.parse_dsn(dsn)["dbname"]
 
 
-def _server_for_archive() -> None:
+BENCH_PGDATA = REPO / ".devdb" / "bench-pgdata"
+
+
+def _server_for_archive() -> bool:
     """With no server configured, a dedicated embedded one sized as PostgreSQL's manual advises
     for a database server (shared_buffers a quarter of RAM), so that the link step's key index
     (1.2 GB per million articles) can stay in its buffers; see docs/scaling.md. A configured
-    server is measured as it is (`warm` says whether the index fits)."""
+    server is measured as it is (`warm` says whether the index fits). True if it started one."""
     if configured_admin_dsn():
-        return
+        return False
     mib = ram_bytes() // 4 // 2**20
-    dsn = dedicated_server(REPO / ".devdb" / "bench-pgdata", mib)
+    dsn = dedicated_server(BENCH_PGDATA, mib)
     os.environ["NEWS_ARCHIVE_BENCH_ADMIN_DSN"] = dsn  # (the scratch databases, and the task processes)
     print(f"no server configured: an embedded PostgreSQL of its own in .devdb/bench-pgdata, "
-          f"shared_buffers {mib:,} MiB (a quarter of this machine's RAM)", flush=True)
+          f"shared_buffers {mib:,} MiB (a quarter of this machine's RAM); stopped at the end", flush=True)
+    return True
 
 
 def archive_main(target: int, rounds: int = 3) -> int:
+    dedicated = _server_for_archive()
+    try:
+        return _archive_main(target, rounds)
+    finally:
+        if dedicated:
+            del os.environ["NEWS_ARCHIVE_BENCH_ADMIN_DSN"]
+            stop_dedicated_server(BENCH_PGDATA)
+
+
+def _archive_main(target: int, rounds: int) -> int:
     """Build a 10k archive and a `target` one, each in a database of its own; then `rounds`
     times, alternating, link the measured run against a fresh copy of each. The medians count:
     this host's speed drifts by 15-20% between minutes, and one run each (10k measured
     before a 16-minute build, 1M after it) gave 1.34x and 1.41x for the same code."""
-    _server_for_archive()
     small = 10_000
     seconds: dict[int, list[float]] = {small: [], target: []}
     rss: dict[int, float] = {}
