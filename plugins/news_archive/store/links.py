@@ -558,32 +558,41 @@ class _PostingReader:
     """
 
     def __init__(self, conn):
-        from concurrent.futures import ThreadPoolExecutor
-
-        from news_archive.store.db import connect_params
-
-        params = {k: v for k, v in conn.get_dsn_parameters().items() if v and k != "application_name"}
+        self.params = {k: v for k, v in conn.get_dsn_parameters().items() if v and k != "application_name"}
         if conn.info.password:
-            params["password"] = conn.info.password
-        self.conn = connect_params(params)
-        self.conn.autocommit = True  # (each probe reads the committed archive; nothing to hold open)
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="link-postings")
+            self.params["password"] = conn.info.password
+        self.conn = self.pool = None  # (opened by the first read: a small link step needs neither)
 
     def _read(self, ranges: list) -> dict[int, list[int]]:
         postings: dict[int, list[int]] = {}
         with self.conn.cursor() as cur:
             for keys in ranges:
-                cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
-                postings.update(cur.fetchall())
+                _read_postings(cur, keys, postings)
         return postings
 
     def read(self, ranges: list):
         """The postings of `ranges` (arrays of sorted keys), read in the background: a Future."""
+        if self.conn is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from news_archive.store.db import connect_params
+
+            self.conn = connect_params(self.params)
+            self.conn.autocommit = True  # (each probe reads the committed archive; nothing to hold open)
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="link-postings")
         return self.pool.submit(self._read, ranges)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        self.conn.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _read_postings(cur, keys, postings: dict[int, list[int]]) -> None:
+    """Add the archive's postings of `keys` (a sorted array) to `postings`."""
+    cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
+    postings.update(cur.fetchall())
 
 
 def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]],
@@ -597,6 +606,8 @@ def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]
     more leaves than the buffers hold once the index outgrows them (a million articles:
     a 1.2 GB index against PostgreSQL's default 128 MB), and every leaf would be read
     from the OS twice. Ranges do not overlap, so no read sees the chunk's own rows.
+    With a `reader`, its connection reads the ranges while this one writes them, in the
+    same order (a reader sees no uncommitted row at all).
     """
     import numpy as np
 
@@ -609,8 +620,7 @@ def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]
     postings: dict[int, list[int]] = {}
     for keys in ranges:
         if read is None:
-            cur.execute(statement("links/candidate_postings"), {"keys": keys.tolist(), "limit": POSTING_CAP + 1})
-            postings.update(cur.fetchall())
+            _read_postings(cur, keys, postings)
         lo = np.searchsorted(row_keys, keys[0], side="left")
         hi = np.searchsorted(row_keys, keys[-1], side="right")
         _copy_key_rows(cur, rows[lo:hi])
