@@ -16,6 +16,9 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 
 
+ADMIN_DSN_VARIABLES = ("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN")  # the first set wins
+
+
 def admin_dsn() -> str:
     """A server to create scratch databases on.
 
@@ -24,19 +27,20 @@ def admin_dsn() -> str:
     """
     from devkit.databases import admin_dsn as first_admin_dsn
 
-    return first_admin_dsn("NEWS_ARCHIVE_BENCH_ADMIN_DSN", "NEWS_ARCHIVE_TEST_ADMIN_DSN")
+    return first_admin_dsn(*ADMIN_DSN_VARIABLES)
 
 
 def configured_admin_dsn() -> str | None:
-    """The server named by NEWS_ARCHIVE_BENCH_ADMIN_DSN or NEWS_ARCHIVE_TEST_ADMIN_DSN, if any."""
-    return os.environ.get("NEWS_ARCHIVE_BENCH_ADMIN_DSN") or os.environ.get("NEWS_ARCHIVE_TEST_ADMIN_DSN") or None
+    """The server one of ADMIN_DSN_VARIABLES names, if any."""
+    return next((os.environ[name] for name in ADMIN_DSN_VARIABLES if os.environ.get(name)), None)
 
 
-def dedicated_server(pgdata: Path, shared_buffers_mib: int) -> str:
-    """An embedded PostgreSQL of its own in `pgdata` (started, or restarted, with
-    `shared_buffers_mib` of shared buffers); its admin DSN. For benchmarks whose figures
-    depend on the server's memory: the tests' and the demo's embedded server keeps the
-    defaults."""
+@contextlib.contextmanager
+def dedicated_server(pgdata: Path, shared_buffers_mib: int):
+    """An embedded PostgreSQL of its own in `pgdata`, running with `shared_buffers_mib` of
+    shared buffers while the block runs (restarted if it had others), stopped after it;
+    yields its admin DSN. For benchmarks whose figures depend on the server's memory: the
+    tests' and the demo's embedded server keeps the defaults."""
     import pgserver
 
     from news_archive.devdb import start
@@ -54,16 +58,10 @@ def dedicated_server(pgdata: Path, shared_buffers_mib: int) -> str:
         conn.close()
     if current != shared_buffers_mib:  # (takes effect at a restart; pg_ctl keeps the socket options)
         pgserver.pg_ctl(["-w", "restart", "-m", "fast"], pgdata=str(pgdata), user=server.system_user)
-    return server.get_uri()
-
-
-def stop_dedicated_server(pgdata: Path) -> None:
-    """Stop the server `dedicated_server` started (its buffers are a quarter of RAM)."""
-    import pgserver
-
-    from news_archive.devdb import start
-
-    pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=str(pgdata), user=start(pgdata).system_user)
+    try:
+        yield server.get_uri()
+    finally:
+        pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=str(pgdata), user=server.system_user)
 
 
 def ram_bytes() -> int:

@@ -31,6 +31,7 @@ to a dedicated embedded server in .devdb/bench-pgdata with shared_buffers a quar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2.extensions  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    ADMIN_DSN_VARIABLES,
     REPO,
     archive_raw,
     configured_admin_dsn,
@@ -53,7 +55,6 @@ from bench.common import (  # noqa: E402
     peak_rss_mib,
     ram_bytes,
     scratch_database,
-    stop_dedicated_server,
 )
 from devkit import evaluation  # noqa: E402
 from news_archive import linking, store  # noqa: E402
@@ -274,29 +275,29 @@ def _dbname(dsn: str) -> str:
 BENCH_PGDATA = REPO / ".devdb" / "bench-pgdata"
 
 
-def _server_for_archive() -> bool:
+@contextlib.contextmanager
+def _server_for_archive():
     """With no server configured, a dedicated embedded one sized as PostgreSQL's manual advises
     for a database server (shared_buffers a quarter of RAM), so that the link step's key index
-    (1.2 GB per million articles) can stay in its buffers; see docs/scaling.md. A configured
-    server is measured as it is (`warm` says whether the index fits). True if it started one."""
+    (1.2 GB per million articles) can stay in its buffers; see docs/scaling.md. It is stopped
+    at the end. A configured server is measured as it is (`warm` says whether the index fits)."""
     if configured_admin_dsn():
-        return False
+        yield
+        return
     mib = ram_bytes() // 4 // 2**20
-    dsn = dedicated_server(BENCH_PGDATA, mib)
-    os.environ["NEWS_ARCHIVE_BENCH_ADMIN_DSN"] = dsn  # (the scratch databases, and the task processes)
-    print(f"no server configured: an embedded PostgreSQL of its own in .devdb/bench-pgdata, "
-          f"shared_buffers {mib:,} MiB (a quarter of this machine's RAM); stopped at the end", flush=True)
-    return True
+    with dedicated_server(BENCH_PGDATA, mib) as dsn:
+        os.environ[ADMIN_DSN_VARIABLES[0]] = dsn  # (the scratch databases, and the task processes)
+        print(f"no server configured: an embedded PostgreSQL of its own in .devdb/bench-pgdata, "
+              f"shared_buffers {mib:,} MiB (a quarter of this machine's RAM); stopped at the end", flush=True)
+        try:
+            yield
+        finally:
+            del os.environ[ADMIN_DSN_VARIABLES[0]]
 
 
 def archive_main(target: int, rounds: int = 3) -> int:
-    dedicated = _server_for_archive()
-    try:
+    with _server_for_archive():
         return _archive_main(target, rounds)
-    finally:
-        if dedicated:
-            del os.environ["NEWS_ARCHIVE_BENCH_ADMIN_DSN"]
-            stop_dedicated_server(BENCH_PGDATA)
 
 
 def _archive_main(target: int, rounds: int) -> int:

@@ -607,15 +607,14 @@ def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]
     a 1.2 GB index against PostgreSQL's default 128 MB), and every leaf would be read
     from the OS twice. Ranges do not overlap, so no read sees the chunk's own rows.
     With a `reader`, its connection reads the ranges while this one writes them, in the
-    same order (a reader sees no uncommitted row at all).
+    same order, so a leaf read by one is still in the buffers for the other (a reader sees
+    no uncommitted row at all).
     """
     import numpy as np
 
     rows, row_keys = _key_rows(pending, keys_of)
     all_keys = np.unique(row_keys)  # sorted
     ranges = [all_keys[start:start + KEY_RANGE] for start in range(0, len(all_keys), KEY_RANGE)]
-    # With a reader, its connection walks the ranges reading while this one walks them
-    # writing: the same order, so a leaf read by one is still in the buffers for the other.
     read = reader.read(ranges) if reader is not None and ranges else None
     postings: dict[int, list[int]] = {}
     for keys in ranges:
