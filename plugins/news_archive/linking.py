@@ -923,6 +923,44 @@ def verify(a: Fingerprint | Packed, b: Fingerprint | Packed, model: LinkModel | 
 
 
 # --------------------------------------------------------------------------- diffs
+def archived_diff(steps: list[dict], parent_body: str, child_body: str) -> list[dict]:
+    """`aligned_diff`'s steps as archive.version_links keeps them: each sentence as where it
+    stands in its article's body, `parent_span` / `child_span` = [start, length] (characters),
+    not its text again.
+
+    Every sentence is a piece of its body (`split_sentences` only cuts and strips), and a
+    link is deleted when either body changes (a re-parse unlinks the article), so the span
+    always reads back the same text: analytics.version_diffs takes it from the articles.
+    Storing the texts again made version_links 2.4x the size of the articles and its
+    INSERT a quarter of the link step. A sentence not found in its body (not expected)
+    keeps its text (`parent` / `child`), which the view reads as before.
+    """
+    found: dict[tuple[int, str], list[int] | None] = {}
+
+    def span(side: int, body: str, text: str) -> list[int] | None:
+        key = (side, text)
+        if key not in found:
+            start = body.find(text)
+            found[key] = [start, len(text)] if start >= 0 else None
+        return found[key]
+
+    out = []
+    for step in steps:
+        kept = {"op": step["op"]}
+        for side, name, body in ((0, "parent", parent_body), (1, "child", child_body)):
+            text = step[name]
+            if text is None:
+                continue
+            at = span(side, body, text)
+            if at is None:
+                kept[name] = text
+            else:
+                kept[name + "_span"] = at
+        kept["similarity"] = step["similarity"]
+        out.append(kept)
+    return out
+
+
 def sentence_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, aligned: list[dict] | None = None) -> dict:
     """Sentence-level summary: how many sentences were kept, changed, added, removed."""
     aligned = aligned_diff(parent, child) if aligned is None else aligned

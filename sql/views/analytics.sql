@@ -52,9 +52,17 @@ JOIN archive.articles c ON c.id = l.child_article_id;
 COMMENT ON VIEW analytics.version_links IS 'Each link between two versions, with both titles, scores and diff summary.';
 
 CREATE OR REPLACE VIEW analytics.version_diffs AS
-SELECT l.id AS link_id, s.step, s.item ->> 'op' AS op, s.item ->> 'parent' AS parent_sentence,
-       s.item ->> 'child' AS child_sentence, (s.item ->> 'similarity')::numeric AS similarity
+SELECT l.id AS link_id, s.step, s.item ->> 'op' AS op,
+       -- a sentence is kept as [start, length] in its article's body (linking.archived_diff);
+       -- links made before migration 011 kept its text
+       COALESCE(s.item ->> 'parent', substr(p.body, (s.item #>> '{parent_span,0}')::int + 1,
+                                                (s.item #>> '{parent_span,1}')::int)) AS parent_sentence,
+       COALESCE(s.item ->> 'child', substr(c.body, (s.item #>> '{child_span,0}')::int + 1,
+                                               (s.item #>> '{child_span,1}')::int)) AS child_sentence,
+       (s.item ->> 'similarity')::numeric AS similarity
 FROM archive.version_links l
+JOIN archive.articles p ON p.id = l.parent_article_id
+JOIN archive.articles c ON c.id = l.child_article_id
 CROSS JOIN LATERAL jsonb_array_elements(l.aligned_diff) WITH ORDINALITY AS s(item, step);
 COMMENT ON VIEW analytics.version_diffs IS
     'The aligned sentence diff of each link: kept, changed, added, removed; ORDER BY step.';

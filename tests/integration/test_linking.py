@@ -3,6 +3,8 @@ stories, relink, concurrent linkers, and the aligned diff an analyst reads."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from devkit import evaluation
@@ -288,12 +290,27 @@ def test_aligned_diff_shows_kept_changed_added_and_removed_sentences(conn, dsn, 
              "A legal challenge by residents of the old town is still pending before the High Court.")
     _ingest(conn, settings, {"v1.txt": f"{title}\n\n{parent}\n".encode()}, "v1")
     _ingest(conn, settings, {"v2.txt": f"{title}\n\n{child}\n".encode()}, "v2")
-    (link_id, relation, summary, steps), = fetch(
+    (link_id, relation, summary, stored), = fetch(
         dsn, "SELECT id, relation, diff_summary, aligned_diff FROM archive.version_links")
     assert relation == "revision"
-    assert [s["op"] for s in steps] == ["kept", "changed", "removed", "kept", "kept", "added"]
-    assert steps[2]["parent"].startswith("Opponents had argued")
-    assert steps[5]["child"].startswith("A legal challenge")
+    steps = fetch(dsn, "SELECT op, parent_sentence, child_sentence, similarity FROM analytics.version_diffs "
+                       "WHERE link_id = %s ORDER BY step", (link_id,))
+    sentences = lambda text: [s + "." for s in text.removesuffix(".").split(". ")]  # noqa: E731
+    p, c = sentences(parent), sentences(child)
+    assert [tuple(s[:3]) for s in steps] == [
+        ("kept", p[0], c[0]), ("changed", p[1], c[1]), ("removed", p[2], None), ("kept", p[3], c[2]),
+        ("kept", p[4], c[3]), ("added", None, c[4])]
+    assert steps[0][3] == 1 and 0.5 <= steps[1][3] < 1
+    # the archive keeps where each sentence stands in its body, not its text again
+    assert all("parent" not in s and "child" not in s for s in stored)
+    assert stored[2]["parent_span"] == [parent.index("Opponents"), len(p[2])] and "child_span" not in stored[2]
+    # a link archived before migration 011 kept the texts: the view shows it the same
+    old_form = [{"op": op, "parent": ps, "child": cs, "similarity": None if sim is None else float(sim)}
+                for op, ps, cs, sim in steps]
+    conn.cursor().execute("UPDATE archive.version_links SET aligned_diff = %s::jsonb", (json.dumps(old_form),))
+    conn.commit()
+    assert fetch(dsn, "SELECT op, parent_sentence, child_sentence, similarity FROM analytics.version_diffs "
+                      "WHERE link_id = %s ORDER BY step", (link_id,)) == steps
     assert summary == {"kept": 3, "changed": 1, "added": 1, "removed": 1, "parent_sentences": 5,
                        "child_sentences": 5}
 

@@ -151,6 +151,43 @@ def test_aligned_diff_accounts_for_every_sentence():
     assert [s["child"] for s in steps if s["child"] is not None] == [s.text for s in child.sentences]
 
 
+def _read_back(stored: list[dict], parent_body: str, child_body: str) -> list[dict]:
+    """What analytics.version_diffs shows of an archived diff: each span read from its body."""
+    def text(step, side, body):
+        at = step.get(side + "_span")
+        return body[at[0]:at[0] + at[1]] if at else step.get(side)
+    return [{"op": s["op"], "parent": text(s, "parent", parent_body), "child": text(s, "child", child_body),
+             "similarity": s["similarity"]} for s in stored]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(ARTICLES) - 1), st.integers(0, 10_000),
+       st.sampled_from(["\n\n", "  ", "\u00a0", "\t", " \U0001F600 ", "\u2029", "\r\n"]))
+def test_an_archived_diff_reads_back_the_diff_it_was_made_from(index, seed, gap):
+    """Spans, not texts, are archived; read back from the bodies they give every step's
+    sentences, whatever the spacing, paragraphs or characters outside the BMP around them."""
+    rng = random.Random(seed)
+    _, title, body = ARTICLES[index]
+    body = body.replace(". ", "." + gap, rng.randint(1, 5))
+    other = _variants(rng, body)
+    parent, child = _fp(title, body), _fp(title, other)
+    steps = linking.aligned_diff(parent, child)
+    stored = linking.archived_diff(steps, body, other)
+    assert _read_back(stored, body, other) == steps
+    assert all("parent" not in s and "child" not in s for s in stored)  # every sentence found in its body
+
+
+def test_an_archived_diff_of_the_seed_rewording_is_a_fraction_of_its_texts():
+    import json
+
+    parent_body = (SAMPLES / SEED_000).read_text(encoding="utf-8")
+    child_body = (SAMPLES / SEED_001).read_text(encoding="utf-8")
+    steps = linking.aligned_diff(_fp("", parent_body), _fp("", child_body))
+    stored = linking.archived_diff(steps, parent_body, child_body)
+    assert _read_back(stored, parent_body, child_body) == steps
+    assert len(json.dumps(stored)) < len(json.dumps(steps)) / 3
+
+
 def test_candidate_keys_are_shared_by_a_rewording_and_not_by_another_article():
     _, title, body = ARTICLES[4]
     original = fingerprint(title, body)

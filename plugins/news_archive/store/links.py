@@ -36,6 +36,7 @@ from news_archive.linking import (
     Packed,
     Walked,
     aligned_diff,
+    archived_diff,
     candidate_keys_of,
     guard_refuses,
     pack_walked,
@@ -240,7 +241,8 @@ def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: li
             steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
             links.append((other_id, (
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
+                json.dumps(sentence_diff(parent_fp, child_fp, steps)),
+                json.dumps(archived_diff(steps, parent.body, child.body)))))
         if links:
             found.append((article_id, links))
     return found
