@@ -45,7 +45,7 @@ from news_archive.linking import (
     verify,
     walk_body,
 )
-from news_archive.store.db import statement
+from news_archive.store.db import copy_rows, statement
 from news_archive.store.locks import take_lock
 
 log = logging.getLogger(__name__)
@@ -699,11 +699,24 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
         counts["articles"] += 1
 
     if links:
-        inserted = psycopg2.extras.execute_values(
-            cur, statement("links/insert_version_links"), links, page_size=500, fetch=True)
-        counts["links"] += len(inserted)  # (rowcount would be the last page's only)
+        _insert_links(cur, links)
+        counts["links"] += cur.rowcount
     stories.write(cur, story_of)
     return counts
+
+
+_STAGED_COLUMNS = ("n", "parent_article_id", "child_article_id", "relation", "scores", "diff_summary", "aligned_diff",
+                   "method_version", "run_id")
+
+
+def _insert_links(cur, links: list[tuple]) -> None:
+    """Insert a chunk's links (rows of links/insert_version_links' columns), COPYed to a
+    session's staging table first; cur.rowcount: the links inserted."""
+    cur.execute("SELECT to_regclass('pg_temp.staged_version_links') IS NULL")
+    if cur.fetchone()[0]:
+        cur.execute(statement("links/staged_version_links"))
+    copy_rows(cur, "pg_temp.staged_version_links", _STAGED_COLUMNS, ((n, *link) for n, link in enumerate(links)))
+    cur.execute(statement("links/insert_version_links"))
 
 
 def unlink(cur, article_id: int) -> None:
