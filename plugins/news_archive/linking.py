@@ -923,42 +923,39 @@ def verify(a: Fingerprint | Packed, b: Fingerprint | Packed, model: LinkModel | 
 
 
 # --------------------------------------------------------------------------- diffs
-def archived_diff(steps: list[dict], parent_body: str, child_body: str) -> list[dict]:
-    """`aligned_diff`'s steps as archive.version_links keeps them: each sentence as where it
-    stands in its article's body, `parent_span` / `child_span` = [start, length] (characters),
-    not its text again.
+def sentence_spans(fp: Fingerprint | Packed, body: str) -> list[list[int]] | None:
+    """[start, length] (characters) of each of `fp`'s sentences in `body`, the text it was
+    made from; None if one is not there.
 
-    Every sentence is a piece of its body (`split_sentences` only cuts and strips), and a
-    link is deleted when either body changes (a re-parse unlinks the article), so the span
-    always reads back the same text: analytics.version_diffs takes it from the articles.
-    Storing the texts again made version_links 2.4x the size of the articles and its
-    INSERT a quarter of the link step. A sentence not found in its body (not expected)
-    keeps its text (`parent` / `child`), which the view reads as before.
+    Every sentence is a piece of its body, in order (`split_sentences` only cuts and
+    strips), so each is looked for after the one before. (A copy of the same text found
+    before the sentence's own place reads back the same text, and the next is still after it.)
     """
-    found: dict[tuple[int, str], list[int] | None] = {}
+    spans, at = [], 0
+    for text in (fp.sentence_texts if isinstance(fp, Packed) else [s.text for s in fp.sentences]):
+        start = body.find(text, at)
+        if start < 0:
+            return None
+        spans.append([start, len(text)])
+        at = start + len(text)
+    return spans
 
-    def span(side: int, body: str, text: str) -> list[int] | None:
-        key = (side, text)
-        if key not in found:
-            start = body.find(text)
-            found[key] = [start, len(text)] if start >= 0 else None
-        return found[key]
 
-    out = []
-    for step in steps:
-        kept = {"op": step["op"]}
-        for side, name, body in ((0, "parent", parent_body), (1, "child", child_body)):
-            text = step[name]
-            if text is None:
-                continue
-            at = span(side, body, text)
-            if at is None:
-                kept[name] = text
-            else:
-                kept[name + "_span"] = at
-        kept["similarity"] = step["similarity"]
-        out.append(kept)
-    return out
+def archived_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, parent_body: str, child_body: str,
+                  alignment: Alignment | None = None) -> list[dict]:
+    """`aligned_diff` as archive.version_links keeps it: each sentence as where it stands in
+    its article's body, `parent_span` / `child_span` = [start, length], not its text again.
+
+    A link is deleted when either body changes (a re-parse unlinks the article), so a span
+    always reads back the same text: analytics.version_diffs takes it from the articles.
+    Storing the texts again made version_links 2.3x the size of the articles and its INSERT
+    a quarter of the link step. Should a sentence not be found in the body given (not
+    expected), the steps keep their texts (`parent` / `child`), which the view reads as well.
+    """
+    parent_spans, child_spans = sentence_spans(parent, parent_body), sentence_spans(child, child_body)
+    if parent_spans is None or child_spans is None:
+        return aligned_diff(parent, child, alignment)
+    return aligned_diff(parent, child, alignment, spans=(parent_spans, child_spans))
 
 
 def sentence_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, aligned: list[dict] | None = None) -> dict:
@@ -975,14 +972,17 @@ def sentence_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, ali
     }
 
 
-def aligned_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed,
-                 alignment: Alignment | None = None) -> list[dict]:
+def aligned_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, alignment: Alignment | None = None,
+                 *, spans: tuple[list, list] | None = None) -> list[dict]:
     """The two versions side by side, sentence by sentence, in the child's order.
 
     Each step is {"op": kept|changed|added|removed, "parent": text|None, "child": text|None,
     "similarity": float|None}. A parent sentence the child dropped is shown just before
     the child sentence that follows it in the parent. `alignment`: the child's sentences
     already aligned against the parent's (a verdict's, when the child is the short text).
+    With `spans` (each sentence's [start, length] in the parent's and the child's body:
+    `archived_diff`), a step names its sentences by "parent_span" / "child_span" instead,
+    and leaves out a side it does not have.
     """
     parent, child = _packed(parent), _packed(child)
     al = alignment or align(child, parent, threshold=0.5)
@@ -999,22 +999,37 @@ def aligned_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed,
         used.add(j)
     steps: list[dict] = []
     matched_parent = {j for j, _ in match.values()}
-    emitted: set[int] = set()
+    shown = 0  # every parent sentence before this one is shown (matched or removed)
+    if spans is None:
+        def step(op, j, i, similarity):
+            return {"op": op, "parent": None if j is None else parent_texts[j],
+                    "child": None if i is None else child_texts[i], "similarity": similarity}
+    else:
+        parent_spans, child_spans = spans
+
+        def step(op, j, i, similarity):
+            out = {"op": op}
+            if j is not None:
+                out["parent_span"] = parent_spans[j]
+            if i is not None:
+                out["child_span"] = child_spans[i]
+            out["similarity"] = similarity
+            return out
 
     def removed_before(limit: int) -> None:
-        for j in range(limit):
-            if j not in matched_parent and j not in emitted:
-                emitted.add(j)
-                steps.append({"op": "removed", "parent": parent_texts[j], "child": None, "similarity": None})
+        nonlocal shown
+        for j in range(shown, limit):
+            if j not in matched_parent:
+                steps.append(step("removed", j, None, None))
+        shown = max(shown, limit)
 
     for i, text in enumerate(child_texts):
         if i in match:
             j, sim = match[i]
             removed_before(j)
             # kept: the very same text (a change of stop words only can score 1.0 too)
-            steps.append({"op": "kept" if parent_texts[j] == text else "changed", "parent": parent_texts[j],
-                          "child": text, "similarity": round(sim, 3)})
+            steps.append(step("kept" if parent_texts[j] == text else "changed", j, i, round(sim, 3)))
         else:
-            steps.append({"op": "added", "parent": None, "child": text, "similarity": None})
+            steps.append(step("added", None, i, None))
     removed_before(len(parent_texts))
     return steps

@@ -172,8 +172,9 @@ def test_an_archived_diff_reads_back_the_diff_it_was_made_from(index, seed, gap)
     other = _variants(rng, body)
     parent, child = _fp(title, body), _fp(title, other)
     steps = linking.aligned_diff(parent, child)
-    stored = linking.archived_diff(steps, body, other)
+    stored = linking.archived_diff(parent, child, body, other)
     assert _read_back(stored, body, other) == steps
+    assert linking.sentence_diff(parent, child, stored) == linking.sentence_diff(parent, child, steps)
     assert all("parent" not in s and "child" not in s for s in stored)  # every sentence found in its body
 
 
@@ -182,10 +183,13 @@ def test_an_archived_diff_of_the_seed_rewording_is_a_fraction_of_its_texts():
 
     parent_body = (SAMPLES / SEED_000).read_text(encoding="utf-8")
     child_body = (SAMPLES / SEED_001).read_text(encoding="utf-8")
-    steps = linking.aligned_diff(_fp("", parent_body), _fp("", child_body))
-    stored = linking.archived_diff(steps, parent_body, child_body)
+    parent, child = _fp("", parent_body), _fp("", child_body)
+    steps = linking.aligned_diff(parent, child)
+    stored = linking.archived_diff(linking.pack(parent), linking.pack(child), parent_body, child_body)
     assert _read_back(stored, parent_body, child_body) == steps
     assert len(json.dumps(stored)) < len(json.dumps(steps)) / 3
+    # a body the sentences are not from: the texts are kept, and read back the same
+    assert linking.archived_diff(parent, child, parent_body, "another text") == steps
 
 
 def test_candidate_keys_are_shared_by_a_rewording_and_not_by_another_article():

@@ -35,7 +35,6 @@ from news_archive.linking import (
     METHOD_VERSION,
     Packed,
     Walked,
-    aligned_diff,
     archived_diff,
     candidate_keys_of,
     guard_refuses,
@@ -238,11 +237,11 @@ def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: li
             short_id = article_id if verdict.short_is_a else other_id
             parent_fp, child_fp = (article_fp, other_fp) if parent is article else (other_fp, article_fp)
             # the verdict aligned the short text against the long one: the diff reuses it
-            steps = aligned_diff(parent_fp, child_fp, verdict.alignment if child.id == short_id else None)
+            steps = archived_diff(parent_fp, child_fp, parent.body, child.body,
+                                  verdict.alignment if child.id == short_id else None)
             links.append((other_id, (
                 parent.id, child.id, verdict.relation, json.dumps(verdict.scores),
-                json.dumps(sentence_diff(parent_fp, child_fp, steps)),
-                json.dumps(archived_diff(steps, parent.body, child.body)))))
+                json.dumps(sentence_diff(parent_fp, child_fp, steps)), json.dumps(steps))))
         if links:
             found.append((article_id, links))
     return found
