@@ -761,6 +761,14 @@ def _names_found(short: Fingerprint | Packed, long: Fingerprint | Packed) -> flo
     return found / len(short.names)
 
 
+def _found_in(np, mine, theirs):
+    """Which of `mine` are in `theirs` (both sorted, each value once), as a boolean mask:
+    np.isin's answer, by one binary search each (np.isin sorts both again, ~4x the time)."""
+    if not len(theirs):
+        return np.zeros(len(mine), dtype=bool)
+    return theirs[np.minimum(np.searchsorted(theirs, mine), len(theirs) - 1)] == mine
+
+
 def _weighted_containment(short: Packed, long: Packed) -> float:
     """Rarity-weighted share of the short text's plain stems found anywhere in the long one."""
     import numpy as np
@@ -768,7 +776,7 @@ def _weighted_containment(short: Packed, long: Packed) -> float:
     total = short.plain_weights.sum()
     if not total:
         return 0.0
-    return float(short.plain_weights[np.isin(short.plain_stems, long.plain_stems, assume_unique=True)].sum() / total)
+    return float(short.plain_weights[_found_in(np, short.plain_stems, long.plain_stems)].sum() / total)
 
 
 def agreement_features(short: Fingerprint | Packed, long: Fingerprint | Packed) -> dict[str, float]:
@@ -792,8 +800,7 @@ def pair_features(short: Fingerprint | Packed, long: Fingerprint | Packed, al: A
         "ordered_coverage": ordered_coverage,
         "content_coverage": al.content_coverage,
         "content_order": al.content_order,
-        "phrase_overlap": (len(np.intersect1d(short.bigrams, long.bigrams, assume_unique=True)) / phrases
-                           if phrases else 0.0),
+        "phrase_overlap": (int(_found_in(np, short.bigrams, long.bigrams).sum()) / phrases if phrases else 0.0),
         "content_containment": _weighted_containment(short, long),
         "short_sentences": float(short.n),
         **agreement,
