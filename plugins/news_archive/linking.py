@@ -930,7 +930,7 @@ def verify(a: Fingerprint | Packed, b: Fingerprint | Packed, model: LinkModel | 
 
 
 # --------------------------------------------------------------------------- diffs
-def sentence_spans(fp: Fingerprint | Packed, body: str) -> list[list[int]] | None:
+def sentence_spans(fp: Packed, body: str) -> list[list[int]] | None:
     """[start, length] (characters) of each of `fp`'s sentences in `body`, the text it was
     made from; None if one is not there.
 
@@ -939,7 +939,7 @@ def sentence_spans(fp: Fingerprint | Packed, body: str) -> list[list[int]] | Non
     before the sentence's own place reads back the same text, and the next is still after it.)
     """
     spans, at = [], 0
-    for text in (fp.sentence_texts if isinstance(fp, Packed) else [s.text for s in fp.sentences]):
+    for text in fp.sentence_texts:
         start = body.find(text, at)
         if start < 0:
             return None
@@ -955,10 +955,11 @@ def archived_diff(parent: Fingerprint | Packed, child: Fingerprint | Packed, par
 
     A link is deleted when either body changes (a re-parse unlinks the article), so a span
     always reads back the same text: analytics.version_diffs takes it from the articles.
-    Storing the texts again made version_links 2.3x the size of the articles and its INSERT
+    Storing the texts again made version_links 2.4x the size of the articles and its INSERT
     a quarter of the link step. Should a sentence not be found in the body given (not
     expected), the steps keep their texts (`parent` / `child`), which the view reads as well.
     """
+    parent, child = _packed(parent), _packed(child)
     parent_spans, child_spans = sentence_spans(parent, parent_body), sentence_spans(child, child_body)
     if parent_spans is None or child_spans is None:
         return aligned_diff(parent, child, alignment)
