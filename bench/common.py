@@ -1,17 +1,22 @@
-"""What the benchmarks share: a throw-away database (or copy) and inbox, task processes, peak RSS."""
+"""What the benchmarks share: a throw-away database (or copy) and inbox, task processes, peak RSS,
+a cursor that times each statement."""
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
 import os
+import re
 import resource
 import tempfile
+import time
 import uuid
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psycopg2
+import psycopg2.extensions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -172,3 +177,33 @@ def in_own_process(fn, *args):
     its peak RSS is its own; returns what fn returns."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(fn, *args).result()
+
+
+# --------------------------------------------------------------------------- statement timings
+# Seconds and calls per statement (its first words) sent through a TimedCursor; clear between runs.
+SECONDS: dict[str, float] = defaultdict(float)
+CALLS: dict[str, int] = defaultdict(int)
+
+
+def _label(sql) -> str:
+    """A statement's first words, its comment lines left out."""
+    text = sql if isinstance(sql, str) else sql.decode()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return re.sub(r"\s+", " ", " ".join(lines)).strip()[:72]
+
+
+def _timed(sql, call):
+    t = time.perf_counter()
+    try:
+        return call()
+    finally:
+        SECONDS[_label(sql)] += time.perf_counter() - t
+        CALLS[_label(sql)] += 1
+
+
+class TimedCursor(psycopg2.extensions.cursor):
+    def execute(self, sql, args=None):
+        return _timed(sql, lambda: super(TimedCursor, self).execute(sql, args))
+
+    def copy_expert(self, sql, file, size=8192):
+        return _timed(sql, lambda: super(TimedCursor, self).copy_expert(sql, file, size))

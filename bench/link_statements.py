@@ -23,46 +23,15 @@ archive is not (drop it with DROP DATABASE when done).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg2.extensions  # noqa: E402
-
-from bench.common import database_copy, scratch_database  # noqa: E402
+from bench.common import CALLS, SECONDS, TimedCursor, database_copy, scratch_database  # noqa: E402
 from bench.link_bench import build_archive, load_articles, measured_run, warm  # noqa: E402
 from news_archive import store  # noqa: E402
-
-SECONDS: dict[str, float] = defaultdict(float)
-CALLS: dict[str, int] = defaultdict(int)
-
-
-def _label(sql) -> str:
-    """A statement's first words, its comment lines left out."""
-    text = sql if isinstance(sql, str) else sql.decode()
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-    return re.sub(r"\s+", " ", " ".join(lines)).strip()[:72]
-
-
-def _timed(sql, call):
-    t = time.perf_counter()
-    try:
-        return call()
-    finally:
-        SECONDS[_label(sql)] += time.perf_counter() - t
-        CALLS[_label(sql)] += 1
-
-
-class TimedCursor(psycopg2.extensions.cursor):
-    def execute(self, sql, args=None):
-        return _timed(sql, lambda: super(TimedCursor, self).execute(sql, args))
-
-    def copy_expert(self, sql, file, size=8192):
-        return _timed(sql, lambda: super(TimedCursor, self).copy_expert(sql, file, size))
 
 
 def build(size: int) -> None:
