@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.util
 import logging
 import os
 import re
+import sys
 import threading
+import types
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +32,61 @@ HTML_TAG_REGEX = HTML_MARKUP_REGEX  # known HTML elements only: <SJG> or <IBM.N>
 REPLACEMENT_CHAR = "\ufffd"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+class _Deferred(types.ModuleType):
+    """A module whose code runs at the first read of a name it defines, not at its import.
+
+    Unlike importlib.util.LazyLoader's modules, it answers __name__, __file__, __spec__,
+    __path__ and the like without running: the import system and inspect.getmodule (which
+    wordfreq's import calls, reading __file__ of every module in sys.modules) read those,
+    and would otherwise run it at once.
+    """
+
+    _lock = threading.Lock()
+
+    def __getattr__(self, name: str):  # called only for names the module does not hold yet
+        with _Deferred._lock:
+            if type(self) is _Deferred:
+                # A plain module from here on, before its code runs, as a module being
+                # imported is: its own code may read its names back. (Its first use from two
+                # threads at once is not guarded further: GX runs one call at a time here.)
+                self.__class__ = types.ModuleType
+                try:
+                    self.__spec__.loader.exec_module(self)
+                except BaseException:
+                    sys.modules.pop(self.__name__, None)  # as a failed import leaves it
+                    raise
+        return getattr(self, name)
+
+
+def defer_scipy_stats() -> None:
+    """Register scipy.stats so that its code runs at its first use, not when GX is imported.
+
+    Importing Great Expectations imports every expectation it ships, and one of them
+    (expect_column_kl_divergence_to_be_less_than, with two KS-test metrics) imports
+    scipy.stats at module level: about a third of GX's import time (1.2 s of 4.1 s on a slow
+    day here), paid by every task process, for statistics this suite never computes. As a
+    _Deferred module it runs at its first real use, so an expectation that does use it
+    still gets the whole module. A process that has imported scipy.stats keeps it as it is.
+    """
+    if "scipy.stats" in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("scipy.stats")  # imports the light scipy package itself
+    except ImportError:
+        return
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)  # __name__, __file__, __spec__, __path__ set
+    module.__class__ = _Deferred
+    sys.modules["scipy.stats"] = module
+    # `from scipy import stats` reads the parent's attribute; without it, scipy's own
+    # __getattr__ would import the submodule and so run it at once.
+    sys.modules["scipy"].stats = module
+
+
+defer_scipy_stats()  # at import: this module is imported where GX is about to be, so before GX
 
 
 @dataclass(frozen=True)

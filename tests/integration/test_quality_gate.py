@@ -147,3 +147,35 @@ def test_batch_results_are_rendered_into_data_docs_once_per_run(conn, dsn, setti
     index = (docs / "index.html").read_text()
     assert "docs_batch-0003" in index and "docs_post_load" in index
     assert not list(pending.glob("*.json"))
+
+
+def _run_in_a_fresh_interpreter(dsn, settings, run_id: str) -> dict:
+    """A whole run (the batch's suite, the post-load suite and their Data Docs) in a process
+    that starts as a task's does, then what became of scipy.stats there."""
+    import sys
+
+    from news_archive import store
+
+    conn = store.db.connect(dsn)
+    try:
+        result = pipeline.run_once(conn, settings, run_id)
+    finally:
+        conn.close()
+    stats_module = sys.modules.get("scipy.stats")
+    executed_by_the_run = stats_module is not None and "norm" in vars(stats_module)  # a name its code defines
+    from scipy import stats  # what an expectation that does need it would do
+
+    return {"status": result["status"], "scipy.stats executed by the run": executed_by_the_run,
+            "norm.cdf(0)": float(stats.norm.cdf(0.0))}
+
+
+def test_a_run_never_pays_for_scipy_stats_and_it_still_works_when_used(dsn, settings):
+    """GX's import runs scipy.stats for an expectation this suite does not use (about a third
+    of the import a task pays): quality.defer_scipy_stats leaves it to its first use."""
+    from tests.conftest import put_samples
+
+    put_samples(settings.inbox)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        seen = pool.submit(_run_in_a_fresh_interpreter, dsn, settings, "lazy-stats").result()
+    assert seen == {"status": "success", "scipy.stats executed by the run": False, "norm.cdf(0)": 0.5}
+    assert fetch(dsn, "SELECT count(*) FROM archive.validation_results WHERE run_id = 'lazy-stats'")[0][0] > 0
