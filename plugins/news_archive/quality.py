@@ -60,33 +60,43 @@ class _Deferred(types.ModuleType):
         return getattr(self, name)
 
 
-def defer_scipy_stats() -> None:
-    """Register scipy.stats so that its code runs at its first use, not when GX is imported.
-
-    Importing Great Expectations imports every expectation it ships, and one of them
-    (expect_column_kl_divergence_to_be_less_than, with two KS-test metrics) imports
-    scipy.stats at module level: about a third of GX's import time (1.2 s of 4.1 s on a slow
-    day here), paid by every task process, for statistics this suite never computes. As a
-    _Deferred module it runs at its first real use, so an expectation that does use it
-    still gets the whole module. A process that has imported scipy.stats keeps it as it is.
-    """
-    if "scipy.stats" in sys.modules:
+def defer(name: str) -> None:
+    """Register module `name` as a _Deferred module: its code runs at the first read of a
+    name it defines, not when it is imported. A process that has imported it keeps it as it
+    is; a module that is not installed is left alone (its import fails as before)."""
+    if name in sys.modules:
         return
     try:
-        spec = importlib.util.find_spec("scipy.stats")  # imports the light scipy package itself
+        spec = importlib.util.find_spec(name)  # imports the parent package, if any (scipy: light)
     except ImportError:
         return
     if spec is None or spec.loader is None:
         return
     module = importlib.util.module_from_spec(spec)  # __name__, __file__, __spec__, __path__ set
     module.__class__ = _Deferred
-    sys.modules["scipy.stats"] = module
-    # `from scipy import stats` reads the parent's attribute; without it, scipy's own
-    # __getattr__ would import the submodule and so run it at once.
-    sys.modules["scipy"].stats = module
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        # `from scipy import stats` reads the parent's attribute; without it, scipy's own
+        # __getattr__ would import the submodule and so run it at once.
+        setattr(sys.modules[parent], child, module)
 
 
-defer_scipy_stats()  # at import: this module is imported where GX is about to be, so before GX
+# What Great Expectations imports and this suite never runs. Importing GX imports every
+# expectation it ships, and one of them (expect_column_kl_divergence_to_be_less_than, with
+# two KS-test metrics) imports, at module level, two libraries only its statistics and its
+# charts use: scipy.stats (1.2 s of a 4.1 s GX import on a slow day here) and altair
+# (0.5 s of 3.6 s). Every task process paid for them. Deferred, each runs at its first real
+# use, so an expectation that does use one still gets the whole module.
+DEFERRED_MODULES = ("scipy.stats", "altair")
+
+
+def defer_unused_modules() -> None:
+    for name in DEFERRED_MODULES:
+        defer(name)
+
+
+defer_unused_modules()  # at import: this module is imported where GX is about to be, so before GX
 
 
 @dataclass(frozen=True)
