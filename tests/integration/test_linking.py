@@ -151,6 +151,46 @@ def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, setti
     assert fetch(double, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
 
 
+def test_a_linker_committing_while_a_chunk_is_verified_gets_that_chunk_linked_again(databases, settings,
+                                                                                    labelled_docs, monkeypatch,
+                                                                                    caplog):
+    """A chunk is prepared in one transaction and written in the next: when another linker
+    commits in between, the chunk's candidates may miss what it added, so the chunk is
+    linked again; the links and stories are those of one linker alone."""
+    single, raced = databases.create(), databases.create()
+    _load_without_linking(single, settings, labelled_docs)
+    _load_without_linking(raced, settings, labelled_docs)
+    conn = store.db.connect(single)
+    store.links.link_pending(conn, None, chunk=40)
+    conn.close()
+
+    real_take, calls, other = store.links._take_link_lock, [], []
+
+    def another_linker_commits_between_two_transactions(cur):
+        calls.append(1)
+        if len(calls) == 3:  # restore_keys, chunk 1 prepared, then (now) chunk 1 to be written
+            c = store.db.connect(raced)  # (the step's own transaction has not started yet)
+            try:
+                other.append(store.links.link_pending(c, None, chunk=40))
+            finally:
+                c.close()
+        return real_take(cur)
+
+    monkeypatch.setattr(store.links, "_take_link_lock", another_linker_commits_between_two_transactions)
+    caplog.set_level("INFO", logger="news_archive.store.links")
+    conn = store.db.connect(raced)
+    counts = store.links.link_pending(conn, None, chunk=40)
+    conn.close()
+    # the other linker found every article unlinked, the step's chunk under way too, and
+    # linked them all; the step dropped its verification of that chunk and wrote nothing
+    assert other[0]["articles"] == fetch(raced, "SELECT count(*) FROM archive.articles")[0][0]
+    assert "another linker committed while 40 articles were being verified" in caplog.text
+    assert counts.get("articles", 0) == 0 and counts.get("links", 0) == 0
+    assert _link_set(raced) == _link_set(single)
+    assert _story_partition(raced) == _story_partition(single)
+    assert fetch(raced, "SELECT count(*) FROM archive.articles WHERE linked_at IS NULL") == [(0,)]
+
+
 def test_postings_read_on_a_second_connection_give_the_links_read_on_the_steps_own(databases, settings,
                                                                                   labelled_docs, monkeypatch):
     # Two workers: a reader connection reads each chunk's postings while the step writes its
@@ -322,17 +362,17 @@ def test_an_article_unlinked_behind_the_linker_is_still_linked_in_the_same_call(
     dsn = databases.create()
     _load_without_linking(dsn, settings, labelled_docs)
     first_id = fetch(dsn, "SELECT min(id) FROM archive.articles")[0][0]
-    real_chunk, chunks = store.links._link_chunk, []
+    real_write, chunks = store.links._write_chunk, []
 
-    def chunk_then_unlink_the_first(cur, pending, *args):
-        done = real_chunk(cur, pending, *args)
-        chunks.append(pending)
+    def chunk_then_unlink_the_first(cur, prepared, *args):
+        done = real_write(cur, prepared, *args)
+        chunks.append(prepared.pending)
         if len(chunks) == 2:  # the first article was linked by chunk 1; now it is pending again
             cur.execute("UPDATE archive.articles SET linked_at = NULL WHERE id = %s", (first_id,))
             cur.execute("DELETE FROM archive.link_keys WHERE article_id = %s", (first_id,))
         return done
 
-    monkeypatch.setattr(store.links, "_link_chunk", chunk_then_unlink_the_first)
+    monkeypatch.setattr(store.links, "_write_chunk", chunk_then_unlink_the_first)
     conn = store.db.connect(dsn)
     store.links.link_pending(conn, None, chunk=40)
     conn.close()

@@ -4,10 +4,17 @@ Owns archive.version_links, archive.link_keys (unlogged; restored after a crash,
 `restore_keys`) and its marker archive.link_keys_state, archive.link_pending_keys,
 archive.stories and the link columns of archive.articles (story_id, linked_at, link_method).
 
-Linkers take one pipeline lock (the 'link' row of archive.pipeline_locks) for the duration of a chunk: two workers linking
-at once run one after the other, so the second sees every key and link the
-first committed (no lost and no duplicate links), and the result does not
-depend on which worker ran first.
+Linkers take one pipeline lock (the 'link' row of archive.pipeline_locks) for each
+transaction: two workers linking at once take turns, so each sees every key and link the
+other committed (no lost and no duplicate links), and the result does not depend on which
+worker ran first.
+
+A link step works in chunks of articles, and overlaps them: while the verification workers
+verify one chunk, the step writes the links of the chunk before and prepares the chunk
+after (its candidates; its keys join the index), in one transaction. A chunk is so
+prepared in one transaction and written in the next; if another linker committed in
+between (`_take_link_lock` tells), the chunk is prepared, verified and written again in one
+transaction, so that its candidates include everything that linker added.
 
 The loading tasks leave each new article's candidate keys in archive.link_pending_keys
 (`store_pending_keys`, in parallel across batches); a linker uses them while they match
@@ -45,7 +52,7 @@ from news_archive.linking import (
     walk_body,
 )
 from news_archive.store.db import copy_rows, statement
-from news_archive.store.locks import take_lock
+from news_archive.store.locks import take_lock_and_mark
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +317,7 @@ class _Verifiers:
         self.processes: list = []
         self.fingerprints_made = 0  # by the workers and here: what the link step's counts report
         self.pairs_verified = 0
+        self.busy: list | None = None  # the workers asked to verify, until gathered
 
     def _start(self) -> None:
         import multiprocessing
@@ -332,14 +340,18 @@ class _Verifiers:
         if not self.channels:
             self._start()
 
-    def _ask(self, kind: str, parts: list) -> list:
-        """Send each worker its part (None: nothing for that worker) and gather the results."""
+    def _send(self, kind: str, parts: list) -> list:
+        """Send each worker its part (None: nothing for that worker); the channels asked."""
         self.start()
         asked = []
         for channel, payload in zip(self.channels, parts, strict=True):
             if payload is not None:
                 channel.send((kind, payload))
                 asked.append(channel)
+        return asked
+
+    def _gather(self, asked: list) -> list:
+        """The results of the workers `_send` asked, in its order."""
         out = []
         for channel in asked:
             try:
@@ -353,16 +365,27 @@ class _Verifiers:
             out.extend(result)
         return out
 
+    def _ask(self, kind: str, parts: list) -> list:
+        return self._gather(self._send(kind, parts))
+
     def keys(self, items: list[tuple[int, str]]) -> dict[int, list[int]]:
         """Candidate keys of (article id, body) items: articles left without stored keys, or
         the whole archive's when the keys are restored."""
-        if self.workers < 2 or len(items) < PARALLEL_MIN:
+        if self.workers < 2 or len(items) < PARALLEL_MIN or self.busy is not None:
+            # (while the workers verify a chunk, here: they serve one request at a time)
             return dict(_keys_work(items))
         return dict(self._ask("keys", [items[w :: self.workers] for w in range(self.workers)]))
 
     def verify(self, rows: dict[int, ArticleRow], candidates: dict[int, list[int]]
                ) -> dict[int, list[tuple[int, tuple]]]:
         """Verify each article against its candidates: {article: [(other, link columns)]}."""
+        return self.gather(self.submit(rows, candidates))
+
+    def submit(self, rows: dict[int, ArticleRow], candidates: dict[int, list[int]]) -> tuple:
+        """Start verifying (`verify`); its result comes from `gather`. With workers, they work
+        while this process goes on; in-process, the work is done here and now. One at a time."""
+        if self.busy is not None:
+            raise RuntimeError("a verification is already under way: gather it first")
         work = [(a, ids) for a, ids in candidates.items() if ids]
         pairs = sum(len(ids) for _, ids in work)
         self.pairs_verified += pairs
@@ -370,12 +393,21 @@ class _Verifiers:
             made = self.local.made
             found = dict(_verify_work(self.local, rows, work))
             self.fingerprints_made += self.local.made - made
-            return found
+            return ("done", found)
         parts: list[list] = [[] for _ in range(self.workers)]
         for a, ids in work:
             parts[min(a, *ids) % self.workers].append((a, ids))
         payloads = [(({i: rows[i] for a, ids in part for i in (a, *ids)}, part) if part else None) for part in parts]
-        return dict(self._ask("verify", payloads))
+        self.busy = self._send("verify", payloads)
+        return ("asked", self.busy)
+
+    def gather(self, job: tuple) -> dict[int, list[tuple[int, tuple]]]:
+        """The result of a `submit`: waits for the workers if they are still at it."""
+        kind, value = job
+        if kind == "done":
+            return value
+        self.busy = None
+        return dict(self._gather(value))
 
     def close(self) -> None:
         for channel in self.channels:
@@ -437,7 +469,7 @@ def restore_keys(conn, verifiers: _Verifiers, batch: int = 2000) -> int:
     Returns the articles whose keys were made again (0 when the keys were there).
     """
     with conn, conn.cursor() as cur:
-        take_lock(cur, "link")
+        _take_link_lock(cur)
         cur.execute("SELECT keys_version FROM archive.link_keys_state")
         marker = cur.fetchone()
         if marker and marker[0] == KEYS_VERSION:
@@ -487,22 +519,40 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
     reader = _PostingReader(conn) if verifiers.workers > 1 else None  # (one core: nothing to overlap)
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
     # articles linked so far stay until vacuum, and a scan from the start would walk them all
+    under_way: _Chunk | None = None  # prepared, its keys committed, being verified; written next
+    ours = None  # the link lock row's version our last transaction left (see _take_link_lock)
     try:
         totals["keys_restored"] = restore_keys(conn, verifiers)
         while True:
             with conn, conn.cursor() as cur:
-                take_lock(cur, "link")
-                cur.execute("SELECT id FROM archive.articles WHERE linked_at IS NULL AND id > %s ORDER BY id LIMIT %s",
-                            (after, chunk))
-                pending = [r[0] for r in cur.fetchall()]
-                if not pending:
-                    if after == 0:
-                        break
-                    after = 0  # one more pass from the start: an article unlinked behind us (reparse)
-                    continue
-                after = pending[-1]
-                done = _link_chunk(cur, pending, run_id, verifiers, reader)
-                totals.update(done)
+                before, mine = _take_link_lock(cur)
+                alone = True
+                if under_way is not None and before != ours:
+                    # Another linker committed since the chunk under way was prepared: its
+                    # candidates may miss what that linker added. Its verification is dropped,
+                    # and this transaction links it again, prepared and written in one go.
+                    verifiers.gather(under_way.job)
+                    log.info("another linker committed while %d articles were being verified: linking them again",
+                             len(under_way.pending))
+                    after, under_way, alone = under_way.pending[0] - 1, None, False
+                ours = mine
+                following = _prepare_chunk(cur, after, chunk, under_way, verifiers, reader)
+                more = following is not None
+                found = verifiers.gather(under_way.job) if under_way is not None else None
+                if following is not None:
+                    after = following.pending[-1]
+                    following.job = verifiers.submit(following.rows, following.candidates)
+                    if not alone:
+                        totals.update(_write_chunk(cur, following, verifiers.gather(following.job), run_id))
+                        following = None
+                if under_way is not None:
+                    # (the workers verify the following chunk meanwhile)
+                    totals.update(_write_chunk(cur, under_way, found, run_id))
+                under_way = following
+            if not more:  # (and nothing is under way)
+                if after == 0:
+                    break
+                after = 0  # one more pass from the start: an article unlinked behind us (reparse)
         totals["pairs"] = verifiers.pairs_verified  # candidate pairs verified
         totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for them
     finally:
@@ -510,6 +560,19 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
         if reader is not None:
             reader.close()
     return dict(totals)
+
+
+def _take_link_lock(cur) -> tuple[str, str]:
+    """Take the link lock for this transaction and mark the lock's row as ours: (the
+    transaction that marked it last, this one).
+
+    Each linking transaction rewrites the row (`take_lock_and_mark`), so its version (xmin)
+    names the last transaction that linked. A link step prepares a chunk in one transaction and
+    writes its links in the next, the workers verifying it in between; if the row was
+    marked by someone else in between, another linker (or a key rebuild, or a relink)
+    committed, and the chunk is linked again (`link_pending`).
+    """
+    return take_lock_and_mark(cur, "link")
 
 
 # COPY's binary format: a header, then per row a field count and (length, value) per field.
@@ -627,17 +690,34 @@ def _probe_and_write_keys(cur, pending: list[int], keys_of: dict[int, list[int]]
     return read.result() if read is not None else postings
 
 
-def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifiers,
-                reader: _PostingReader | None = None) -> Counter:
-    """Link `pending` (in id order) against the archive and against each other.
+@dataclass
+class _Chunk:
+    """A chunk prepared for verification: its articles (in id order) and their candidates."""
+
+    pending: list[int]
+    rows: dict[int, ArticleRow]  # the articles and their candidates
+    candidates: dict[int, list[int]]
+    bodies: dict[str, list[int]]  # body hash -> the chunk's articles with that body
+    job: tuple | None = None  # its verification (_Verifiers.submit)
+
+
+def _prepare_chunk(cur, after: int, chunk: int, under_way: _Chunk | None, verifiers: _Verifiers,
+                   reader: _PostingReader | None = None) -> _Chunk | None:
+    """The next chunk of unlinked articles after id `after`, with its candidates; its keys
+    join the index (None: no article is left after `after`).
 
     A handful of statements per chunk, not per article: the postings of the chunk's keys
     are read a range of keys at a time, and the chunk's keys of that range written right
     after (`_probe_and_write_keys`); articles of the chunk see the keys of the ones before
-    them through an in-memory index; the workers verify the candidates; links, stories
-    and linked_at at the end (all in the chunk's one transaction).
+    them through an in-memory index. The chunk `under_way` (prepared by the transaction
+    before, its keys committed, its links not written yet) counts as linked: its articles
+    are candidates by their keys, as committed, and by their bodies, from memory.
     """
-    counts: Counter = Counter()
+    cur.execute("SELECT id FROM archive.articles WHERE linked_at IS NULL AND id > %s ORDER BY id LIMIT %s",
+                (after, chunk))
+    pending = [r[0] for r in cur.fetchall()]
+    if not pending:
+        return None
     rows = _rows(cur, pending)
     keys_of = _keys_of(cur, rows, pending, verifiers)
 
@@ -650,10 +730,15 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
         verifiers.start()
     else:
         reader = None
-    # (the lock is held: nobody sees the chunk's keys before it commits with its links and stories)
+    # (the lock is held: nobody sees the chunk's keys before it commits)
     db_postings = _probe_and_write_keys(cur, pending, keys_of, reader)
-    cur.execute(BODY_HASH_LOOKUP, (sorted({rows[a].body_hash for a in pending}),))
+    hashes = sorted({rows[a].body_hash for a in pending})
+    cur.execute(BODY_HASH_LOOKUP, (hashes,))
     db_bodies: dict[str, list[int]] = dict(cur.fetchall())
+    if under_way is not None:  # not linked yet, so not found by the lookup: as linked, in id order
+        for body_hash in hashes:
+            if body_hash in under_way.bodies:
+                db_bodies[body_hash] = sorted(db_bodies.get(body_hash, []) + under_way.bodies[body_hash])
 
     # Candidates, in order: the archive's postings plus the chunk's own earlier articles.
     # (Most keys have no posting anywhere: .get, so looking one up builds nothing.)
@@ -682,16 +767,27 @@ def _link_chunk(cur, pending: list[int], run_id: str | None, verifiers: _Verifie
     missing = sorted(i for i in involved if i not in rows)
     if missing:
         rows.update(_rows(cur, missing))
-    found = verifiers.verify(rows, candidates)
+    return _Chunk(pending, rows, candidates, dict(chunk_bodies))
 
+
+def _write_chunk(cur, prepared: _Chunk, found: dict[int, list[tuple[int, tuple]]], run_id: str | None) -> Counter:
+    """Write a verified chunk's links and stories, and mark its articles linked."""
+    counts: Counter = Counter()
+    # The stories of the articles linked to, as they stand now (a chunk written since this
+    # one was prepared may have given some their story, or merged two).
+    others = sorted({other for links in found.values() for other, _ in links} - set(prepared.pending))
+    story_now: dict[int, int | None] = {}
+    if others:
+        cur.execute("SELECT id, story_id FROM archive.articles WHERE id = ANY(%s)", (others,))
+        story_now = dict(cur.fetchall())
     stories = _Stories()
     story_of: dict[int, int] = {}
     links = []
-    for article_id in pending:
+    for article_id in prepared.pending:
         linked_stories: set[int] = set()
         for other_id, link in found.get(article_id, ()):
             links.append((*link, METHOD_VERSION, run_id))
-            other_story = story_of.get(other_id, rows[other_id].story_id)
+            other_story = story_of.get(other_id, story_now.get(other_id))
             if other_story is not None:
                 linked_stories.add(other_story)
         story_of[article_id] = stories.assign(linked_stories)
@@ -728,7 +824,7 @@ def unlink(cur, article_id: int) -> None:
 def relink_all(conn, run_id: str | None = None) -> dict[str, int]:
     """Recompute every link and story with the current method (idempotent)."""
     with conn, conn.cursor() as cur:
-        take_lock(cur, "link")
+        _take_link_lock(cur)
         cur.execute("DELETE FROM archive.version_links")
         cur.execute("DELETE FROM archive.link_keys")
         cur.execute("UPDATE archive.articles SET linked_at = NULL, link_method = NULL, story_id = NULL")

@@ -51,6 +51,21 @@ def take_lock(cur, name: str, timeout: float | None = None) -> None:
             f"(SELECT pg_terminate_backend(pid)) or raise NEWS_ARCHIVE_LOCK_TIMEOUT_SECONDS") from exc
 
 
+def take_lock_and_mark(cur, name: str, timeout: float | None = None) -> tuple[str, str]:
+    """`take_lock`, then mark the lock's row as this transaction's: (the transaction that
+    marked it last, this one).
+
+    The mark is a no-op UPDATE of the row, so the row's version (xmin) names the last
+    transaction that took the lock this way and committed. A holder that works across
+    transactions learns from it whether anyone else held the lock in between.
+    """
+    take_lock(cur, name, timeout)
+    cur.execute("SELECT xmin::text FROM archive.pipeline_locks WHERE name = %s", (name,))
+    before = cur.fetchone()[0]
+    cur.execute("UPDATE archive.pipeline_locks SET name = name WHERE name = %s RETURNING xmin::text", (name,))
+    return before, cur.fetchone()[0]
+
+
 def lock_holder(cur, name: str) -> str:
     """Who holds a pipeline lock, in words."""
     cur.execute(statement("locks/holder"), (name,))
