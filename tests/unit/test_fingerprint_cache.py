@@ -8,7 +8,7 @@ BODY = " ".join(f"Sentence {i} tells how the harbour council of Westbury met on 
 
 
 def _rows(n: int, body: str = BODY) -> list[store.links.ArticleRow]:
-    return [store.links.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None, None)
+    return [store.links.ArticleRow(i, f"Title {i}", f"{body} Item {i}.", f"h{i}", None, None)
             for i in range(n)]
 
 
@@ -21,7 +21,7 @@ def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_
     fresh = {r.id: linking.pack(linking.fingerprint(r.title, r.body, r.body_hash, keys=False)) for r in rows}
     assert again == first == fresh
     assert all(again[i] is first[i] for i in again)
-    changed = store.links.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None, None)
+    changed = store.links.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None)
     assert cache.get(changed) == linking.pack(linking.fingerprint("Another title", rows[0].body, "h0", keys=False))
     small = store.links._FingerprintCache(3 * max(size for _, size in cache.cache.values()))
     for r in rows:
@@ -39,7 +39,7 @@ def test_the_cache_counts_what_its_fingerprints_really_take():
     from devkit.evaluation import generated_articles
 
     articles = generated_articles(300, seed=5)
-    rows = [store.links.ArticleRow(i, title, body, f"h{i}", None, None, None)
+    rows = [store.links.ArticleRow(i, title, body, f"h{i}", None, None)
             for i, (_, title, body) in enumerate(articles)]
     store.links._FingerprintCache(10**9).get(rows[0])
     for r in rows:  # the stemmer's and the tokens' caches filled: they are not the cache's
@@ -67,10 +67,10 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
                                      ("Fairfield", "hospital")]]
     rows = {}
     for i, body in enumerate(originals):
-        rows[i] = store.links.ArticleRow(i, f"Story {i}", body, f"h{i}", None, None, None)
+        rows[i] = store.links.ArticleRow(i, f"Story {i}", body, f"h{i}", None, None)
         rows[10 + i] = store.links.ArticleRow(10 + i, f"Story {i}", body.replace(" times", " times, officials said"),
-                                              f"r{i}", None, None, None)  # a revision of each
-        rows[20 + i] = store.links.ArticleRow(20 + i, f"Story {i}", body, f"h{i}", None, None, None)  # a duplicate
+                                              f"r{i}", None, None)  # a revision of each
+        rows[20 + i] = store.links.ArticleRow(20 + i, f"Story {i}", body, f"h{i}", None, None)  # a duplicate
     candidates = {a: [b for b in rows if b != a] for a in rows}
     local = store.links._Verifiers(1)
     expected_links = local.verify(rows, candidates)
@@ -99,7 +99,7 @@ def test_a_failure_in_a_worker_is_raised_in_the_linker_with_the_workers_tracebac
     import pytest
 
     rows = {r.id: r for r in _rows(4)}
-    rows[3] = store.links.ArticleRow(3, "Broken", None, "h3", None, None, None)  # no body: fingerprinting fails
+    rows[3] = store.links.ArticleRow(3, "Broken", None, "h3", None, None)  # no body: fingerprinting fails
     workers = store.links._Verifiers(2)
     old = store.links.PARALLEL_MIN
     store.links.PARALLEL_MIN = 0

@@ -77,12 +77,11 @@ class ArticleRow:
     body_hash: str
     published_at: object
     ingested_at: object
-    story_id: int | None
 
 
 def _rows(cur, ids: list[int]) -> dict[int, ArticleRow]:
     cur.execute(
-        """SELECT id, title, body, body_hash, published_at, ingested_at, story_id
+        """SELECT id, title, body, body_hash, published_at, ingested_at
            FROM archive.articles WHERE id = ANY(%s)""",
         (ids,),
     )
