@@ -125,14 +125,19 @@ def labelled_docs():
     return {d.name: d.content for d in labels.docs}
 
 
-def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, settings, labelled_docs, tmp_path):
-    single, double = databases.create(), databases.create()
-    _load_without_linking(single, settings, labelled_docs)
-    _load_without_linking(double, settings, labelled_docs)
-
+def _linked_alone_and_loaded(databases, settings, docs: dict[str, bytes]) -> tuple[str, str]:
+    """Two archives of `docs`: one linked by a single linker (chunks of 40), one loaded, not linked yet."""
+    single, other = databases.create(), databases.create()
+    _load_without_linking(single, settings, docs)
+    _load_without_linking(other, settings, docs)
     conn = store.db.connect(single)
     store.links.link_pending(conn, None, chunk=40)
     conn.close()
+    return single, other
+
+
+def test_two_workers_linking_at_once_make_the_same_links_as_one(databases, settings, labelled_docs, tmp_path):
+    single, double = _linked_alone_and_loaded(databases, settings, labelled_docs)
 
 
     def worker() -> dict:
@@ -157,13 +162,7 @@ def test_a_linker_committing_while_a_chunk_is_verified_gets_that_chunk_linked_ag
     """A chunk is prepared in one transaction and written in the next: when another linker
     commits in between, the chunk's candidates may miss what it added, so the chunk is
     linked again; the links and stories are those of one linker alone."""
-    single, raced = databases.create(), databases.create()
-    _load_without_linking(single, settings, labelled_docs)
-    _load_without_linking(raced, settings, labelled_docs)
-    conn = store.db.connect(single)
-    store.links.link_pending(conn, None, chunk=40)
-    conn.close()
-
+    single, raced = _linked_alone_and_loaded(databases, settings, labelled_docs)
     real_take, calls, other = store.links._take_link_lock, [], []
 
     def another_linker_commits_between_two_transactions(cur):

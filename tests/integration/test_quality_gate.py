@@ -176,7 +176,7 @@ def _run_in_a_fresh_interpreter(dsn, settings, run_id: str) -> dict:
 
 def test_a_run_never_pays_for_the_modules_it_does_not_use_and_they_still_work_when_used(dsn, settings):
     """GX's import runs scipy.stats and altair for an expectation this suite does not use
-    (about half of the import a task pays): quality.defer leaves each to its first use."""
+    (about a third of the import a task paid): quality.defer leaves each to its first use."""
     from tests.conftest import put_samples
 
     put_samples(settings.inbox)
