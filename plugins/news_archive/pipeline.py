@@ -84,6 +84,7 @@ class Checked:
     quarantined: list[store.articles.Quarantined]
     results: list[dict]  # expectation results of the batch
     parse_seconds: float
+    import_seconds: float  # importing Great Expectations: 0.0 where the process inherited it (news_archive.preload)
 
 
 def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, run_name: str = "adhoc") -> Checked:
@@ -93,7 +94,7 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
     """
     from news_archive import quality  # GX is heavy: import it only in the task that runs it
 
-    quality.import_gx()  # now, before the batch's objects exist: see settle_imports
+    import_seconds = quality.import_gx()  # now, before the batch's objects exist: see settle_imports
     settle_imports()
     t = time.perf_counter()
     parsed: list[tuple[int, Article]] = []
@@ -124,7 +125,7 @@ def parse_and_validate(raws, settings: Settings, run_id: str, *, docs_dir=None, 
                 ))
             else:
                 rows.append(store.articles.article_record(raw_id, article, verdict.warnings, run_id))
-    return Checked(rows, quarantined, results, parse_seconds)
+    return Checked(rows, quarantined, results, parse_seconds, import_seconds)
 
 
 def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
@@ -152,8 +153,9 @@ def process_batch(conn, settings: Settings, run_id: str, batch: dict) -> dict:
     checked = parse_and_validate(store.raw.iter_raw(conn, todo), settings, run_id,
                                  docs_dir=settings.data_docs_dir, run_name=f"{run_id}/{batch['key']}")
     rows, quarantined, results = checked.rows, checked.quarantined, checked.results
+    seconds["import"] = checked.import_seconds
     seconds["parse"] = checked.parse_seconds
-    seconds["validate"] = time.perf_counter() - t - checked.parse_seconds
+    seconds["validate"] = time.perf_counter() - t - checked.parse_seconds - checked.import_seconds
 
     t = time.perf_counter()
 
@@ -224,6 +226,7 @@ def check_step(conn, database_url: str, settings: Settings, run_id: str) -> dict
     store.schema.check_schema(conn)
     from news_archive import quality
 
+    import_seconds = quality.import_gx()
     t = time.perf_counter()
     results = quality.validate_archive(  # also renders the Data Docs of the run's batches
         database_url, run_name=f"{run_id}/post_load", docs_dir=settings.data_docs_dir,
@@ -231,7 +234,7 @@ def check_step(conn, database_url: str, settings: Settings, run_id: str) -> dict
         docs_pre_load_checks=quality.checks_for(settings))
     store.runs.record_validation(conn, run_id, "post_load", quality.POST_LOAD_SUITE, results)
     failed = [r for r in results if not r["success"]]
-    stats = {"seconds": {"post_load_check": round(time.perf_counter() - t, 4)}}
+    stats = {"seconds": {"import": round(import_seconds, 4), "post_load_check": round(time.perf_counter() - t, 4)}}
     if failed:
         stats["error"] = "post-load checks failed: " + "; ".join(
             f"{r['details']['description']} ({r['unexpected_count']} unexpected)" for r in failed)
@@ -239,7 +242,7 @@ def check_step(conn, database_url: str, settings: Settings, run_id: str) -> dict
     log.info("%s post-load checks: %d of %d passed", run_id, len(results) - len(failed), len(results))
     if failed:
         raise PostLoadCheckFailed(stats["error"])
-    return {"checks": len(results), "failed": 0}
+    return {"checks": len(results), "failed": 0, "seconds": stats["seconds"]}
 
 
 def finalize_step(conn, settings: Settings, run_id: str, *, links_made: int = 0,

@@ -139,7 +139,9 @@ def test_batch_results_are_rendered_into_data_docs_once_per_run(conn, dsn, setti
     pipeline.link_step(conn, "docs")
     # In a fresh process, as Airflow runs each task: GX has no context yet there.
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        assert pool.submit(_check_step, dsn, settings, "docs").result() == {"checks": 3, "failed": 0}
+        checked = pool.submit(_check_step, dsn, settings, "docs").result()
+    assert (checked["checks"], checked["failed"]) == (3, 0)
+    assert checked["seconds"]["import"] > 0  # that fresh process imported GX itself, and says how long it took
     pages = {p.relative_to(docs).parts[1:3] for p in docs.glob("validations/**/*.html")}
     assert pages == {("articles_pre_load", f"docs_batch-000{i}") for i in (1, 2, 3)} | {
         ("archive_post_load_articles", "docs_post_load"), ("archive_post_load_version_links", "docs_post_load")}
