@@ -8,6 +8,11 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__UNIT_TEST_MODE=False
 export GX_ANALYTICS_ENABLED=false
+# Tasks inherit Great Expectations and the rest instead of importing them each
+# (news_archive.preload; the same values as config.PRELOAD_SETTINGS and docker-compose.yml).
+export AIRFLOW__SCHEDULER__MP_START_METHOD="${AIRFLOW__SCHEDULER__MP_START_METHOD:-forkserver}"
+export AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD="${AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD:-airflow,airflow.executors.local_executor,news_archive.preload}"
+export AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS="${AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS:-news_archive.celery_config.CELERY_CONFIG}"
 # One archive for the demo and the UI: the same inbox, hence the same processed/,
 # quarantine/ and data_docs/ beside it (the UI's Browse > Data Docs shows the demo's runs).
 export NEWS_ARCHIVE_INBOX="${NEWS_ARCHIVE_INBOX:-$ROOT/.demo/inbox}"

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from news_archive.config import PRELOAD_SETTINGS
 from tests.conftest import REPO
 
 COMPOSE = REPO / "docker" / "docker-compose.yml"
@@ -47,6 +48,15 @@ def test_compose_accepts_the_default_deployment():
         assert services[name]["depends_on"]["init"]["condition"] == "service_completed_successfully"
     # The archive's server gets the shared buffers the link step's indexes need (docs/scaling.md)
     assert services["postgres"]["command"] == ["postgres", "-c", "shared_buffers=1GB"]
+    # The scheduler's LocalExecutor forks tasks that inherit Great Expectations (news_archive.preload)
+    assert PRELOAD_SETTINGS.items() <= services["scheduler"]["environment"].items()
+
+
+def test_the_local_stack_preloads_as_the_deployment_does():
+    """scripts/env.sh (make airflow-ui) sets the same preload settings as the compose file."""
+    script = (REPO / "scripts" / "env.sh").read_text()
+    for name, value in PRELOAD_SETTINGS.items():
+        assert f'export {name}="${{{name}:-{value}}}"' in script
 
 
 def test_the_celery_profile_adds_redis_and_workers():
@@ -56,6 +66,8 @@ def test_the_celery_profile_adds_redis_and_workers():
     assert {"redis", "worker"} <= set(services)
     assert services["redis"]["profiles"] == services["worker"]["profiles"] == ["celery"]
     assert services["worker"]["command"] in ("celery worker", ["celery", "worker"])
+    # Each Celery worker imports news_archive.preload before it forks its pool
+    assert PRELOAD_SETTINGS.items() <= services["worker"]["environment"].items()
 
 
 def test_the_image_builds_from_the_official_airflow_image_with_the_project():

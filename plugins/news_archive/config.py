@@ -17,6 +17,17 @@ from urllib.parse import quote
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONN_ID = "news_archive"
 
+# Airflow settings under which every task inherits Great Expectations and the rest from a
+# long-lived parent instead of importing them (news_archive.preload): the scheduler's
+# LocalExecutor forks its workers from a forkserver that imports them first, and a Celery
+# worker imports them before it forks its pool. docker/docker-compose.yml and scripts/env.sh
+# set them; tests/test_docker.py checks the compose file against this.
+PRELOAD_SETTINGS = {
+    "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+    "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": "airflow,airflow.executors.local_executor,news_archive.preload",
+    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "news_archive.celery_config.CELERY_CONFIG",
+}
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)

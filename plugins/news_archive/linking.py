@@ -161,6 +161,11 @@ def _frequencies() -> dict[str, float]:
     return get_frequency_dict("en", wordlist="best")
 
 
+def preload_word_list() -> None:
+    """Read wordfreq's list now (news_archive.preload: once, in the parent tasks fork from)."""
+    _frequencies()
+
+
 def word_weight(word: str) -> float:
     """8 minus the word's Zipf frequency (log10 of its frequency per billion words), 1 to 8."""
     frequency = _frequencies().get(word.replace("’", "'"), 0.0)
