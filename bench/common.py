@@ -172,11 +172,30 @@ def peak_children_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def in_own_process(fn, *args):
-    """fn(*args) in a fresh (spawned) process of its own, as Airflow runs a task, so that
-    its peak RSS is its own; returns what fn returns."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+def in_own_process(fn, *args, context=None):
+    """fn(*args) in a process of its own, as Airflow runs a task, so that its peak RSS is its
+    own; returns what fn returns. The process is a fresh (spawned) interpreter unless
+    `context` says otherwise (`task_context`)."""
+    with ProcessPoolExecutor(1, mp_context=context or multiprocessing.get_context("spawn")) as pool:
         return pool.submit(fn, *args).result()
+
+
+TASK_STARTS = {
+    "preloaded": "forked from a process that imported news_archive.preload first, as the scheduler's "
+                 "LocalExecutor (and a Celery worker) runs them with docker/docker-compose.yml's settings",
+    "fresh": "each in a fresh interpreter that imports everything itself (no preload configured)",
+}
+
+
+def task_context(start: str):
+    """The multiprocessing context task processes start from: "fresh" (spawn) or "preloaded"
+    (a forkserver that imports news_archive.preload first, as Airflow's LocalExecutor does
+    with [scheduler] mp_start_method = forkserver and mp_forkserver_preload)."""
+    if start == "fresh":
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["news_archive.preload"])
+    return context
 
 
 # --------------------------------------------------------------------------- statement timings

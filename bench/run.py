@@ -9,8 +9,11 @@ of them for the rest: re-deliveries, restyled copies (header blocks, HTML pages)
 condensed and reworded copies. Generated only when ../shared is absent. The peer
 (bench/peer.py) runs over the same files before and after the pipeline. Files are written to
 a scratch inbox and run through claim -> archive -> parse -> validate (GX) -> load -> link -> check ->
-finalize as the DAG runs them: the mapped process_batch tasks two at a time, each in a
-fresh process, then the link and check tasks, each in a process of its own, and finalize.
+finalize as the DAG runs them: the mapped process_batch tasks two at a time, then the link
+and check tasks, each task in a process of its own, and finalize. Task processes start as
+the deployment starts them (--tasks preloaded, the default: forked from a parent that
+imported news_archive.preload, as docker-compose's LocalExecutor and Celery settings do), or
+each in a fresh interpreter that imports Great Expectations itself (--tasks fresh).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import argparse
 import gc
 import io
 import json
-import multiprocessing
 import os
 import statistics
 import sys
@@ -30,7 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import in_own_process, peak_children_rss_mib, peak_rss_mib, scratch_database, scratch_inbox  # noqa: E402
+from bench.common import (  # noqa: E402
+    TASK_STARTS,
+    in_own_process,
+    peak_children_rss_mib,
+    peak_rss_mib,
+    scratch_database,
+    scratch_inbox,
+    task_context,
+)
 from bench.corpus import real_news_corpus  # noqa: E402
 from bench.peer import NAME as PEER  # noqa: E402
 from bench.peer import run_peer
@@ -63,19 +73,20 @@ def _link_task(dsn: str, run_id: str) -> tuple[dict, float]:
     return links, max(peak_rss_mib(), peak_children_rss_mib())
 
 
-def _check_task(dsn: str, settings, run_id: str) -> float:
+def _check_task(dsn: str, settings, run_id: str) -> tuple[float, float]:
+    """The check task: (seconds it spent importing Great Expectations, its peak RSS)."""
     conn = store.db.connect(dsn)
     try:
-        pipeline.check_step(conn, store.db.sqlalchemy_url(dsn), settings, run_id)
+        checked = pipeline.check_step(conn, store.db.sqlalchemy_url(dsn), settings, run_id)
     finally:
         conn.close()
-    return peak_rss_mib()
+    return checked["seconds"]["import"], peak_rss_mib()
 
 
-def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> dict:
+def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tasks: str = "preloaded") -> dict:
     os.environ["NEWS_ARCHIVE_MAX_FILES_PER_RUN"] = str(len(docs))  # one run takes the whole corpus
     rss = {"harness before the run": peak_rss_mib()}
-    stages = {"archive": 0.0, "parse": 0.0, "validate": 0.0, "load": 0.0, "load_lock_wait": 0.0, "index": 0.0,
+    stages = {"archive": 0.0, "import": 0.0, "parse": 0.0, "validate": 0.0, "load": 0.0, "load_lock_wait": 0.0, "index": 0.0,
               "fingerprint": 0.0}
     with scratch_inbox() as settings:
         for name, content in docs:
@@ -90,9 +101,10 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
         batches = pipeline.claim_step(conn, settings, run_id)
         stages["claim"] = time.perf_counter() - t
         t = time.perf_counter()
-        # Mapped tasks run side by side, each in a fresh process of its own as Airflow runs them:
-        # every task pays its interpreter start and its Great Expectations import (~2.2 s).
-        ctx = multiprocessing.get_context("spawn")
+        # Mapped tasks run side by side, each in a process of its own as Airflow runs them:
+        # forked from a parent that preloaded Great Expectations and the rest (as deployed), or
+        # fresh, each paying its interpreter start and its imports (~1-2.5 s).
+        ctx = task_context(tasks)
         with ProcessPoolExecutor(parallel, mp_context=ctx, max_tasks_per_child=1) as pool:
             for stats, rss_mib in pool.map(_batch_task, [(dsn, settings, run_id, b) for b in batches]):
                 rss["process_batch task"] = max(rss.get("process_batch task", 0), rss_mib)
@@ -101,12 +113,13 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
                         stages[k] += v
         batch_wall = time.perf_counter() - t
         # Each later task in a fresh process of its own too, so its peak RSS is its own.
-        links, rss["link task (+ its verification workers)"] = in_own_process(_link_task, dsn, run_id)
+        links, rss["link task (+ its verification workers)"] = in_own_process(_link_task, dsn, run_id, context=ctx)
         stages["link"] = links["seconds"]
         stages["index"] += links["index_seconds"]  # what the batches left (nothing, normally)
         t = time.perf_counter()
-        rss["check task"] = in_own_process(_check_task, dsn, settings, run_id)
-        stages["check"] = time.perf_counter() - t
+        check_import, rss["check task"] = in_own_process(_check_task, dsn, settings, run_id, context=ctx)
+        stages["import"] += check_import
+        stages["check"] = time.perf_counter() - t - check_import
         t = time.perf_counter()
         result = pipeline.finalize_step(conn, settings, run_id, links_made=links.get("links", 0))
         stages["finalize"] = time.perf_counter() - t
@@ -117,7 +130,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2) -> 
             seen, loaded, quarantined, duplicates, links_made = cur.fetchone()
         assert seen == n_docs == loaded + quarantined + duplicates, (seen, n_docs, loaded, quarantined, duplicates)
         conn.close()
-    return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded,
+    return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded, "tasks": tasks,
             "link_counts": links,
             "batches": len(batches), "parallel": parallel, "batch_wall": batch_wall,
             "quarantined": quarantined, "duplicates": duplicates, "links": links_made}
@@ -182,13 +195,15 @@ def reference_loop_seconds() -> float:
 
 def report(n: int, size: int, r: dict) -> None:
     mb = size / 1e6
+    print(f"task processes ({r['tasks']}): {TASK_STARTS[r['tasks']]}")
     print(f"{r['batches']} mapped process_batch tasks, {r['parallel']} at a time (as the DAG runs them): "
           f"{r['batch_wall']:.1f} s wall; per-stage figures below are task-seconds (one core)")
     print(f"{'stage':<10}{'seconds':>9}{'docs/s':>10}{'MB/s':>8}")
-    for stage in ("claim", "archive", "parse", "validate", "load", "index", "fingerprint", "link", "check",
+    for stage in ("claim", "archive", "import", "parse", "validate", "load", "index", "fingerprint", "link", "check",
                   "finalize"):
         s = r["stages"][stage]
         print(f"{stage:<10}{s:>9.2f}{n / s if s else 0:>10,.0f}{mb / s if s else 0:>8.2f}")
+    print("(import: the tasks importing Great Expectations themselves; 0 where they inherit it)")
     print(f"(load excludes {r['stages']['load_lock_wait']:.2f} s spent waiting for the load lock while the "
           "other parallel batch loaded)")
     print(f"{'end2end':<10}{r['total']:>9.2f}{n / r['total']:>10,.0f}{mb / r['total']:>8.2f}   "
@@ -215,6 +230,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--no-scaling", action="store_true", help="skip the 2N run")
     ap.add_argument("--no-peer", action="store_true", help="skip the peer")
+    ap.add_argument("--tasks", choices=sorted(TASK_STARTS), default="preloaded",
+                    help="how task processes start: " + "; ".join(f"{k}: {v}" for k, v in TASK_STARTS.items()))
     args = ap.parse_args()
     before = reference_loop_seconds()
     source, docs, real_share = real_news_corpus(args.n)
@@ -222,7 +239,7 @@ def main() -> int:
     print(f"corpus: {args.n:,} raw dumps, {size / 1e6:.1f} MB: {source}; real news text {real_share:.0%}")
     peers = [] if args.no_peer else [peer_run(docs)]
     with scratch_database("news_archive_bench") as dsn:
-        r = run_pipeline(dsn, list(docs))
+        r = run_pipeline(dsn, list(docs), tasks=args.tasks)
         ceiling = raw_copy(dsn)
     if not args.no_peer:
         peers.append(peer_run(docs))  # before and after the pipeline: the peer's faster run counts
@@ -264,7 +281,7 @@ def main() -> int:
         _, docs2, _ = real_news_corpus(2 * args.n)
         loop_2n = reference_loop_seconds()
         with scratch_database("news_archive_bench") as dsn:
-            r2 = run_pipeline(dsn, docs2)
+            r2 = run_pipeline(dsn, docs2, tasks=args.tasks)
         c2 = r2["link_counts"]
         print(f"2N = {2 * args.n:,} docs (reference loop {loop_2n:.2f} s): end to end {r2['total']:.1f} s "
               f"({2 * args.n / r2['total']:,.0f} docs/s); link stage {r2['stages']['link']:.1f} s, "
@@ -272,7 +289,7 @@ def main() -> int:
               f"{c2.get('fingerprints', 0):,} fingerprints computed")
         loop_again = reference_loop_seconds()
         with scratch_database("news_archive_bench") as dsn:
-            r_again = run_pipeline(dsn, list(docs))
+            r_again = run_pipeline(dsn, list(docs), tasks=args.tasks)
         time_n = (r["total"] + r_again["total"]) / 2
         print(f"N again (reference loop {loop_again:.2f} s): end to end {r_again['total']:.1f} s, link stage "
               f"{r_again['stages']['link']:.1f} s; time(N) = mean of {r['total']:.1f} s and {r_again['total']:.1f} s")
