@@ -112,7 +112,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tas
                     for k, v in stats["seconds"].items():
                         stages[k] += v
         batch_wall = time.perf_counter() - t
-        # Each later task in a fresh process of its own too, so its peak RSS is its own.
+        # Each later task in a process of its own too, started the same way, so its peak RSS is its own.
         links, rss["link task (+ its verification workers)"] = in_own_process(_link_task, dsn, run_id, context=ctx)
         stages["link"] = links["seconds"]
         stages["index"] += links["index_seconds"]  # what the batches left (nothing, normally)
@@ -214,6 +214,9 @@ def report(n: int, size: int, r: dict) -> None:
           f"{c.get('fingerprints', 0):,} fingerprints computed for them (more than the articles involved "
           "when the workers' caches cannot hold them: NEWS_ARCHIVE_LINK_CACHE_MB)")
     print("peak RSS per process: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in r["rss"].items()))
+    if r["tasks"] == "preloaded":
+        print("(a preloaded task's RSS counts the pages it shares copy-on-write with the parent it was forked "
+              "from: Great Expectations and the rest, 130-180 MiB, copied only where a task writes to them)")
 
 
 def peer_run(docs: list[tuple[str, bytes]]) -> dict:
