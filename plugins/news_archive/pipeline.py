@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ class PostLoadCheckFailed(RuntimeError):
     """The archive broke an invariant (orphan link, duplicate hash, article without raw document)."""
 
 
-_IMPORTS_SETTLED = False
+_IMPORTS_SETTLED_IN: int | None = None  # the process that last settled (a forked child settles again)
 
 
 def settle_imports() -> None:
@@ -39,12 +40,13 @@ def settle_imports() -> None:
     garbage collector's sight (gc.freeze), so that its full collections walk what a batch
     makes, not the ~264,000 objects Great Expectations' import leaves (and Airflow's, in a
     task). Frozen objects are still freed by reference counting; a collection first, so no
-    garbage is frozen."""
-    global _IMPORTS_SETTLED
-    if not _IMPORTS_SETTLED:
+    garbage is frozen. A process forked from one that settled (news_archive.preload's)
+    settles again, for what it made since the fork."""
+    global _IMPORTS_SETTLED_IN
+    if _IMPORTS_SETTLED_IN != os.getpid():
         gc.collect()
         gc.freeze()
-        _IMPORTS_SETTLED = True
+        _IMPORTS_SETTLED_IN = os.getpid()
 
 
 @dataclass

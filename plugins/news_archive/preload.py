@@ -20,13 +20,11 @@ in its row of archive.run_batches): 0 when it inherited them.
 
 Importing this module does nothing else: it opens no connection and starts no thread (it
 creates nothing but what importing Airflow creates in any of its processes). Then it moves
-what the imports left out of the cyclic garbage collector's sight (gc.freeze), so that no
-collection in a forked child touches, and so copies, those pages.
+what the imports left out of the cyclic garbage collector's sight (pipeline.settle_imports:
+gc.freeze), so that no collection in a forked child touches, and so copies, those pages.
 """
 
 from __future__ import annotations
-
-import gc
 
 # What the tasks import: the pipeline (every task), the link step's workers, and what every
 # task process loads with Airflow's plugins: plugins/news_archive_plugin.py builds this
@@ -39,6 +37,4 @@ from news_archive.store import links  # noqa: F401
 
 quality.import_gx()
 linking.preload_word_list()
-
-gc.collect()
-gc.freeze()
+pipeline.settle_imports()

@@ -6,7 +6,7 @@ batches. The scheduler starts its workers through a forkserver that imported
 news_archive.preload, so every task process, forked from a worker, inherits Great
 Expectations: each task records the seconds it spent importing it, and all must be 0. No
 log gets GX's import-time chatter.
-Slow (about a minute and a half), marked `slow`, and run in CI.
+Slow (about half a minute), marked `slow`, and run in CI.
 """
 
 from __future__ import annotations
