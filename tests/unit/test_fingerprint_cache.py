@@ -95,6 +95,42 @@ def test_worker_processes_verify_and_key_exactly_as_the_linker_does_in_process()
     assert not workers.processes
 
 
+def test_a_storys_versions_meet_in_one_worker_whatever_chance_candidates_come_with_them():
+    """Each article is fingerprinted by one worker only: a version goes where its best
+    candidate's story went, even when a chance candidate from another story (a lower id,
+    ranked last) comes with it. Routed by the lowest id among all candidates, the versions
+    of a story with such a candidate were split between the workers, and fingerprinted twice."""
+    towns = [("Westbury", "harbour"), ("Eastleigh", "railway"), ("Norton", "library"), ("Fairfield", "hospital")]
+    rows, candidates = {}, {}
+    for s, (town, thing) in enumerate(towns):
+        body = " ".join(f"In {town} the {thing} board met {k + 3 * s} times about the {thing} plan for {town}."
+                        for k in range(12))
+        rows[s] = store.links.ArticleRow(s, f"Story {s}", body, f"h{s}", None, None)
+        for v in range(1, 4):  # three revisions of it, each a little longer than the last
+            version = 10 * v + s
+            rows[version] = store.links.ArticleRow(version, f"Story {s}", body.replace(" times", " times" + ", so" * v),
+                                                   f"r{version}", None, None)
+            earlier = [s] + [10 * u + s for u in range(1, v)]
+            chance = [(s + 1) % len(towns)] if v == 2 else []  # another story's original: refused by the guard
+            candidates[version] = earlier + chance
+    story_of = {a: a % 10 for a in rows}
+    expected = store.links._Verifiers(1).verify(rows, candidates)
+    assert sum(len(links) for links in expected.values()) == 4 * 6  # the 6 pairs of each story's 4 versions
+    assert all(story_of[a] == story_of[b] for a, links in expected.items() for b, _ in links)
+    workers = store.links._Verifiers(2)
+    old = store.links.PARALLEL_MIN
+    store.links.PARALLEL_MIN = 0
+    try:
+        for v in range(1, 4):  # as the linker sends them: chunk by chunk
+            chunk = {a: ids for a, ids in candidates.items() if a // 10 == v}
+            assert workers.verify(rows, chunk) == {a: expected[a] for a in chunk}
+        assert workers.fingerprints_made == len(rows)  # each article packed once, in its story's worker
+        assert sorted(workers.routed) == [6, 6]  # two stories in each
+    finally:
+        store.links.PARALLEL_MIN = old
+        workers.close()
+
+
 def test_a_failure_in_a_worker_is_raised_in_the_linker_with_the_workers_traceback():
     import pytest
 
