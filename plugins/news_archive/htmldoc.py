@@ -31,6 +31,20 @@ def _first(root: Tag, name: str) -> Tag | None:
     return next((tag for tag in root.descendants if isinstance(tag, Tag) and tag.name == name), None)
 
 
+def _outermost(root: Tag, names: frozenset[str]) -> list[Tag]:
+    """`_all(root, names)` without the tags inside another of them: a `<p>` in a
+    `<blockquote>`, a `<li>` of a nested list. Each text is taken once, with the block
+    around it; taking both gave the body the same paragraph twice."""
+    found = []
+    for tag in _all(root, names):
+        parent = tag.parent
+        while parent is not None and parent is not root and parent.name not in names:
+            parent = parent.parent
+        if parent is None or parent is root:
+            found.append(tag)
+    return found
+
+
 def _meta(metas: list[Tag], names: tuple[str, ...]) -> str | None:
     wanted = {n.lower() for n in names}
     for tag in metas:
@@ -82,7 +96,7 @@ def parse_html(text: str) -> dict:
         if snippet := _text(tag):
             removed.append({"rule": f"html_{tag.name}", "text": snippet[:500]})
         tag.decompose()
-    paragraphs = [p for p in (_text(tag) for tag in _all(container, _PARAGRAPHS)) if p]
+    paragraphs = [p for p in (_text(tag) for tag in _outermost(container, _PARAGRAPHS)) if p]
     if not paragraphs:
         paragraphs = [line for line in (" ".join(s.split()) for s in container.get_text("\n").split("\n")) if line]
         if paragraphs and paragraphs[0] == title:

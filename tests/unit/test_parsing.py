@@ -86,8 +86,8 @@ def test_html_headers_title_and_paragraphs_come_from_the_first_tags_in_page_orde
     assert result.title == "Council approves budget"  # the <article>'s own <h1>, not the first on the page
     assert result.author == "Ann Lee" and result.url == "https://example.org/a" and result.language == "en-GB"
     assert result.published_at.isoformat().startswith("2021-12-01")
-    assert result.body.split("\n\n")[:5] == [
-        "First bold paragraph.", "A listed point", "Quoted inside.", "Quoted inside.", "Sub heading"]
+    # (a block inside a block, the quote's <p>, is read once, with the block around it)
+    assert result.body.split("\n\n")[:4] == ["First bold paragraph.", "A listed point", "Quoted inside.", "Sub heading"]
     # the header (with its nav inside it: gone with it) and the aside, recorded in page order
     assert [r["rule"] for r in result.boilerplate_removed] == ["html_header", "html_aside"]
     assert "Related story" not in result.body and "Home" not in result.body
@@ -129,3 +129,14 @@ def test_seed_001_inline_date_header(samples_dir=None):
     assert b.published_at is None
     assert sorted(r["rule"] for r in b.boilerplate_removed) == ["more_reporting_pointer", "photo_credit_block"]
     assert "Getty Images" not in b.body and "see below" not in b.body
+
+
+def test_nested_blocks_give_each_text_once_and_lose_none():
+    page = ("<html><body><article><h1>Council approves budget</h1>"
+            "<blockquote><p>We will build it.</p><p>It is funded.</p> said the mayor</blockquote>"
+            "<ul><li>Roads<ul><li>Bridges</li></ul></li></ul>"
+            "<p>" + "word " * 60 + "</p></article></body></html>")
+    body = parse_document(page.encode()).body
+    for text in ("We will build it.", "It is funded.", "said the mayor", "Roads", "Bridges"):
+        assert body.count(text) == 1, text
+    assert body.split("\n\n")[:2] == ["We will build it. It is funded. said the mayor", "Roads Bridges"]
