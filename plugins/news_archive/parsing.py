@@ -289,7 +289,7 @@ def paragraphs_of(lines: list[str]) -> list[str]:
     paragraphs: list[str] = []
     current: list[str] = []
     for line in lines:
-        line = " ".join(line.split())  # (`fold`: a line holds no newline; 5x faster than a regex)
+        line = fold(line)  # (a line holds no newline; 5x faster than a regex substitution)
         if line:
             current.append(line)
         elif current:
