@@ -230,3 +230,74 @@ class TimedCursor(psycopg2.extensions.cursor):
 
     def copy_expert(self, sql, file, size=8192):
         return _timed(sql, lambda: super(TimedCursor, self).copy_expert(sql, file, size))
+
+
+# --------------------------------------------------------------------------- CPU accounting
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name: [state, ppid, ..., utime, stime, cutime, cstime, ...]."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+class CpuMeter:
+    """CPU seconds used on this machine, all of it and the PostgreSQL server's share.
+
+    The machine's from /proc/stat (every process: the pipeline's, the server's, anything
+    else running). The server's where it runs on this machine (a local or embedded server,
+    found from a backend's parent): its postmaster's reaped children (backends that have
+    exited, autovacuum workers) plus those still running, so that a backend which ends in
+    between counts only what it used in between. None where there is no /proc or the
+    server is elsewhere.
+    """
+
+    def __init__(self, dsn: str):
+        self.postmaster: int | None = None
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                backend = cur.fetchone()[0]
+            fields = _stat_fields(backend)
+            if fields is not None:
+                cmdline = Path(f"/proc/{backend}/cmdline").read_bytes()
+                if b"postgres" in cmdline:
+                    self.postmaster = int(fields[1])
+        finally:
+            conn.close()
+
+    def _server(self) -> float | None:
+        if self.postmaster is None:
+            return None
+        own = _stat_fields(self.postmaster)
+        if own is None:
+            return None
+        ticks = sum(int(x) for x in own[11:15])  # its own time and its reaped children's
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) and fields[1] == str(self.postmaster):
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / _TICK
+
+    @staticmethod
+    def _machine() -> float | None:
+        try:
+            cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        except OSError:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in cpu[1:8])
+        return (user + nice + system + irq + softirq) / _TICK
+
+    def read(self) -> tuple[float | None, float | None]:
+        """(machine CPU seconds, server CPU seconds) so far; subtract two readings."""
+        return self._machine(), self._server()
+
+
+def cpu_used(before: tuple, after: tuple) -> dict[str, float | None]:
+    """{"machine": ..., "server": ...} CPU seconds between two `CpuMeter.read()`s (None: unknown)."""
+    return {k: (b - a if a is not None and b is not None else None)
+            for k, a, b in zip(("machine", "server"), before, after, strict=True)}

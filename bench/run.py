@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
     TASK_STARTS,
+    CpuMeter,
+    cpu_used,
     in_own_process,
     peak_children_rss_mib,
     peak_rss_mib,
@@ -49,6 +51,7 @@ from news_archive import pipeline, store  # noqa: E402
 # Each goal is a ratio measured in one run (issue 16): end to end against the peer on the same
 # corpus, the load stage against the same-schema COPY ceiling, time(2N)/time(N), the share of
 # real news text in the corpus; and peak RSS at 100k.
+CPU_PHASES = ("batches", "link step", "check and finalize")  # between run_pipeline's CPU readings
 GOALS = {"vs_peer": 1.0, "load_vs_ceiling": 0.85, "rss_mib_100k": 1024, "scaling": 2.1, "real_share": 0.8}
 
 
@@ -96,6 +99,8 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tas
         docs.clear()  # the pipeline reads the inbox; the harness keeps no copy (RSS is the pipeline's)
         gc.collect()
         conn = store.db.connect(dsn)
+        meter = CpuMeter(dsn)
+        cpu = [(time.perf_counter(), meter.read())]  # at the start, after the batches, after the link step, at the end
         start = time.perf_counter()
         run_id = "bench"
         t = time.perf_counter()
@@ -112,10 +117,12 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tas
                     for k, v in stats["seconds"].items():
                         stages[k] += v
         batch_wall = time.perf_counter() - t
+        cpu.append((time.perf_counter(), meter.read()))
         # Each later task in a process of its own too, started the same way, so its peak RSS is its own.
         links, rss["link task (+ its verification workers)"] = in_own_process(_link_task, dsn, run_id, context=ctx)
         stages["link"] = links["seconds"]
         stages["index"] += links["index_seconds"]  # what the batches left (nothing, normally)
+        cpu.append((time.perf_counter(), meter.read()))
         t = time.perf_counter()
         check_import, rss["check task"] = in_own_process(_check_task, dsn, settings, run_id, context=ctx)
         stages["import"] += check_import
@@ -124,6 +131,7 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tas
         result = pipeline.finalize_step(conn, settings, run_id, links_made=links.get("links", 0))
         stages["finalize"] = time.perf_counter() - t
         total = time.perf_counter() - start
+        cpu.append((time.perf_counter(), meter.read()))
         rss["harness + finalize"] = peak_rss_mib()
         with conn.cursor() as cur:
             cur.execute("SELECT files_seen, loaded, quarantined, duplicates, links_made FROM archive.ingest_runs")
@@ -133,6 +141,8 @@ def run_pipeline(dsn: str, docs: list[tuple[str, bytes]], parallel: int = 2, tas
     return {"stages": stages, "total": total, "rss": rss, "status": result["status"], "loaded": loaded, "tasks": tasks,
             "link_counts": links,
             "batches": len(batches), "parallel": parallel, "batch_wall": batch_wall,
+            "cpu": {phase: {"wall": b[0] - a[0], **cpu_used(a[1], b[1])}
+                    for phase, a, b in [*zip(CPU_PHASES, cpu[:-1], cpu[1:], strict=True), ("run", cpu[0], cpu[-1])]},
             "quarantined": quarantined, "duplicates": duplicates, "links": links_made}
 
 
@@ -213,10 +223,28 @@ def report(n: int, size: int, r: dict) -> None:
     print(f"link step: {c.get('articles', 0):,} articles, {c.get('pairs', 0):,} candidate pairs verified, "
           f"{c.get('fingerprints', 0):,} fingerprints computed for them (more than the articles involved "
           "when the workers' caches cannot hold them: NEWS_ARCHIVE_LINK_CACHE_MB)")
+    cpu_report(r["cpu"])
     print("peak RSS per process: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in r["rss"].items()))
     if r["tasks"] == "preloaded":
         print("(a preloaded task's RSS counts the pages it shares copy-on-write with the parent it was forked "
               "from: Great Expectations and the rest, 130-180 MiB, copied only where a task writes to them)")
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
+
+
+def cpu_report(cpu: dict) -> None:
+    """Where the CPU went, phase by phase: the machine's (every process) and the PostgreSQL
+    server's (when it runs on this machine), against the cores' capacity over the wall time."""
+    cores = os.cpu_count() or 1
+    print(f"CPU seconds used, {cores} cores (machine: every process on it; server: the PostgreSQL server's share;"
+          " ?: not measurable here)")
+    print(f"  {'phase':<20}{'wall s':>8}{'capacity':>10}{'machine':>9}{'server':>8}{'the rest':>10}")
+    for phase, c in cpu.items():
+        rest = c["machine"] - c["server"] if c["machine"] is not None and c["server"] is not None else None
+        print(f"  {phase:<20}{c['wall']:>8.1f}{c['wall'] * cores:>10.1f}{_seconds(c['machine']):>9}"
+              f"{_seconds(c['server']):>8}{_seconds(rest):>10}")
 
 
 def peer_run(docs: list[tuple[str, bytes]]) -> dict:
@@ -225,7 +253,10 @@ def peer_run(docs: list[tuple[str, bytes]]) -> dict:
         for name, content in docs:
             (Path(folder) / name).write_bytes(content)
         with scratch_database("news_archive_peer") as dsn:
-            return run_peer(Path(folder), dsn)
+            meter = CpuMeter(dsn)
+            before = meter.read()
+            result = run_peer(Path(folder), dsn)
+            return result | {"cpu": cpu_used(before, meter.read())}
 
 
 def main() -> int:
@@ -267,6 +298,8 @@ def main() -> int:
         peer_docs_s = best["docs"] / best["seconds"]
         print(f"peer, {PEER}: " + ", ".join(f"{p['seconds']:.1f} s" for p in peers)
               + f" (before and after the pipeline) -> {peer_docs_s:,.0f} docs/s, {best['links']:,} near-duplicate pairs")
+        print(f"peer's CPU seconds, its faster run: machine {_seconds(best['cpu']['machine'])}, "
+              f"server {_seconds(best['cpu']['server'])}")
         checks.append((f"end to end {docs_s:,.0f} docs/s = {docs_s / peer_docs_s:.2f}x the peer ({PEER}: "
                        f"{peer_docs_s:,.0f} docs/s) >= {GOALS['vs_peer']:.1f}x", docs_s / peer_docs_s >= GOALS["vs_peer"]))
     checks.append((f"load stage {load_rate:,.0f} rows/s = {load_rate / ceiling_rate:.0%} of the same-schema COPY "
