@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import struct
 from bisect import bisect_left, bisect_right
@@ -563,8 +564,10 @@ class _Packer:
         p.sent, p.stem = sent[by_stem], stem[by_stem]
         p.weight = np.array(self.weight, dtype=np.float64)[by_stem]
         p.plain = np.array(self.plain, dtype=bool)[by_stem]
-        p.total = np.bincount(p.sent, weights=p.weight, minlength=p.n)
-        p.plain_total = np.bincount(p.sent, weights=np.where(p.plain, p.weight, 0.0), minlength=p.n)
+        # (float64 even for a text without stems, where bincount would give integers)
+        p.total = np.bincount(p.sent, weights=p.weight, minlength=p.n).astype(np.float64, copy=False)
+        p.plain_total = np.bincount(p.sent, weights=np.where(p.plain, p.weight, 0.0),
+                                    minlength=p.n).astype(np.float64, copy=False)
         num_sent = np.array(self.num_sent, dtype=np.int32)
         num = np.array(self.num, dtype=np.int64)
         by_figure = np.lexsort((num_sent, num))
@@ -688,48 +691,28 @@ def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: fl
     Every sentence of one against every sentence of the other at once: over the two texts'
     stems, a matrix of the short side's weights times one of the long side's stems gives
     each pair's shared weight (exact sums of whole hundredths: the same result in any order,
-    in every process).
+    in every process). Those tables, reduced to each short sentence's best match, come from
+    news_archive._align (compiled) where it is built, else from `_numpy_scores`: the same
+    results either way.
     """
-    import numpy as np
-
     short, long = _packed(short), _packed(long)
     ns, nl = short.n, long.n
     if not ns or not nl:
         return Alignment([], 0, 0.0, 0.0)
-    # each (short stem entry, long stem entry) with the same stem: its weight goes to the
-    # (short sentence, long sentence) cell (bincount: a fixed order of sums, one core)
-    left, right = _join(np, short.stem, long.stem)
-    if not len(left):  # no stem in common: nothing aligns
+    scores = (_COMPILED or _numpy_scores)(short.sent, short.stem, short.weight, short.plain, short.total,
+                                          short.num_sent, short.num, short.text_id, long.sent, long.stem,
+                                          long.plain, long.total, long.num_sent, long.num, long.text_id)
+    if scores is None:  # no stem in common: nothing aligns
         return Alignment([], 0, 0.0, 0.0)
-    cells = short.sent[left] * nl + long.sent[right]
-    weights = short.weight[left]
-    shared = np.bincount(cells, weights=weights, minlength=ns * nl).reshape(ns, nl)  # weight of shared stems
-    plain = short.plain[left] & long.plain[right]
-    contained = np.bincount(cells[plain], weights=weights[plain], minlength=ns * nl).reshape(ns, nl)  # plain only
-    total = short.total[:, None] + long.total[None, :]
-    sim = np.divide(2 * shared, total, out=np.zeros_like(shared), where=total > 0)  # sentence_similarity
-    if len(short.num) and len(long.num):  # figures that disagree pull a pair apart (templated reports)
-        left, right = _join(np, short.num, long.num)
-        common = np.bincount(short.num_sent[left] * nl + long.num_sent[right], minlength=ns * nl).reshape(ns, nl)
-        with_figures = (np.bincount(short.num_sent, minlength=ns) > 0)[:, None] \
-            & (np.bincount(long.num_sent, minlength=nl) > 0)[None, :]
-        sim[with_figures & (common == 0) & (shared > 0)] *= 0.6
-    best_j = sim.argmax(axis=1)  # the first best, as a loop keeping the first maximum
-    best = sim[np.arange(ns), best_j]
-    best_cj = contained.argmax(axis=1)
-    best_c = contained[np.arange(ns), best_cj]
-    same = short.text_id[:, None] == long.text_id[None, :]
-    last_same = nl - 1 - same[:, ::-1].argmax(axis=1)  # the last long sentence with the same text
-    has_same = same.any(axis=1)
+    best, best_j, best_c, best_cj, has_same, last_same = scores
 
     pairs = []
     identical = 0
     weighted = got = 0.0
     content_matches: list[int] = []
     plain_total = short.plain_total.tolist()
-    for i, (w, dup, j, b, bj, c, cj) in enumerate(zip(plain_total, has_same.tolist(), last_same.tolist(),
-                                                      best.tolist(), best_j.tolist(), best_c.tolist(),
-                                                      best_cj.tolist(), strict=True)):
+    for i, (w, dup, j, b, bj, c, cj) in enumerate(zip(plain_total, has_same, last_same, best, best_j, best_c,
+                                                      best_cj, strict=True)):
         weighted += w
         if dup:
             pairs.append((i, j, 1.0))
@@ -747,6 +730,62 @@ def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: fl
     coverage = got / weighted if weighted else 0.0
     order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
     return Alignment(pairs, identical, coverage, order)
+
+
+def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num, s_text_id,
+                  l_sent, l_stem, l_plain, l_total, l_num_sent, l_num, l_text_id):
+    """`align`'s tables reduced to each short sentence's best match: None where the texts have
+    no stem in common, else (best similarity, its long sentence, best plain-word weight, its
+    long sentence, whether a long sentence has the same text, the last that has), each a list
+    with one item per short sentence. news_archive._align (C) gives the same lists.
+    """
+    import numpy as np
+
+    ns, nl = len(s_total), len(l_total)
+    # each (short stem entry, long stem entry) with the same stem: its weight goes to the
+    # (short sentence, long sentence) cell (bincount: a fixed order of sums, one core)
+    left, right = _join(np, s_stem, l_stem)
+    if not len(left):
+        return None
+    cells = s_sent[left] * nl + l_sent[right]
+    weights = s_weight[left]
+    shared = np.bincount(cells, weights=weights, minlength=ns * nl).reshape(ns, nl)  # weight of shared stems
+    plain = s_plain[left] & l_plain[right]
+    contained = np.bincount(cells[plain], weights=weights[plain], minlength=ns * nl).reshape(ns, nl)  # plain only
+    total = s_total[:, None] + l_total[None, :]
+    sim = np.divide(2 * shared, total, out=np.zeros_like(shared), where=total > 0)  # sentence_similarity
+    if len(s_num) and len(l_num):  # figures that disagree pull a pair apart (templated reports)
+        left, right = _join(np, s_num, l_num)
+        common = np.bincount(s_num_sent[left] * nl + l_num_sent[right], minlength=ns * nl).reshape(ns, nl)
+        with_figures = (np.bincount(s_num_sent, minlength=ns) > 0)[:, None] \
+            & (np.bincount(l_num_sent, minlength=nl) > 0)[None, :]
+        sim[with_figures & (common == 0) & (shared > 0)] *= 0.6
+    best_j = sim.argmax(axis=1)  # the first best, as a loop keeping the first maximum
+    best = sim[np.arange(ns), best_j]
+    best_cj = contained.argmax(axis=1)
+    best_c = contained[np.arange(ns), best_cj]
+    same = s_text_id[:, None] == l_text_id[None, :]
+    last_same = nl - 1 - same[:, ::-1].argmax(axis=1)  # the last long sentence with the same text
+    has_same = same.any(axis=1)
+    return (best.tolist(), best_j.tolist(), best_c.tolist(), best_cj.tolist(), has_same.tolist(),
+            last_same.tolist())
+
+
+def _compiled_scores():
+    """news_archive._align's `scores` where it was built and is the version this module
+    expects (setup.py builds it where a C compiler is found), else None: the numpy form.
+    NEWS_ARCHIVE_PURE_PYTHON=1 chooses the numpy form anyway."""
+    if os.environ.get("NEWS_ARCHIVE_PURE_PYTHON") == "1":
+        return None
+    try:
+        from news_archive import _align
+    except ImportError:
+        return None
+    return _align.scores if getattr(_align, "ABI_VERSION", None) == ALIGN_ABI_VERSION else None
+
+
+ALIGN_ABI_VERSION = 1  # the arguments and results of _align.scores this module passes and reads
+_COMPILED = _compiled_scores()
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:

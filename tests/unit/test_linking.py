@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -374,3 +375,80 @@ def test_dotted_acronyms_are_undotted_as_the_acronym_pattern_finds_them(text):
     expected = linking._DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
     assert linking._undotted(text) == expected
     assert linking._undotted("The U.S. and the U.K. met in Washington D.C.") == "The US and the UK met in Washington DC"
+
+
+def _packed_text(draw_sentences: list[list[tuple[str, bool]]], figures: list[list[str]]) -> linking.Packed:
+    """A Packed text straight from sentences of (stem, plain) entries and their figures: stems
+    repeat within and across sentences, sentences may share a text, as real fingerprints do."""
+    packer = linking._Packer()
+    for k, (entries, numbers) in enumerate(zip(draw_sentences, figures, strict=True)):
+        weights = {stem: 1.0 + (sum(map(ord, stem)) % 700) / 100 for stem, _ in entries}
+        plains = {stem for stem, plain in entries if plain}
+        packer.add("s" + str(k % 3) + "".join(weights), weights, plains, set(numbers), set())
+    return packer.build(len(draw_sentences) * 10, "", frozenset(), frozenset(), frozenset(), frozenset())
+
+
+_STEMS = st.sampled_from(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"])
+_SENTENCE = st.lists(st.tuples(_STEMS, st.booleans()), min_size=0, max_size=6)
+_FIGURES = st.lists(st.sampled_from(["1", "2", "3"]), max_size=2)
+_TEXT = st.integers(0, 7).flatmap(lambda n: st.tuples(st.lists(_SENTENCE, min_size=n, max_size=n),
+                                                      st.lists(_FIGURES, min_size=n, max_size=n)))
+
+
+def _scores_args(short: linking.Packed, long: linking.Packed) -> tuple:
+    return (short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num, short.text_id,
+            long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
+
+
+def _compiled_scores():
+    """news_archive._align's scores: make install builds the extension (the machines this
+    project runs on have a C compiler; without one linking runs its numpy form alone)."""
+    try:
+        from news_archive import _align
+    except ImportError:
+        pytest.fail("news_archive._align is not built: `make install` builds it (setup.py)")
+    assert _align.ABI_VERSION == linking.ALIGN_ABI_VERSION, "news_archive._align is stale: run `make install`"
+    return _align.scores
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_TEXT, _TEXT)
+def test_the_compiled_align_scores_are_the_numpy_scores(short, long):
+    """news_archive._align (C) and the numpy form give identical scores, not close ones: the
+    same similarities, the same first best match of each sentence, the same duplicates."""
+    a, b = _packed_text(*short), _packed_text(*long)
+    if a.n and b.n:
+        args = _scores_args(a, b)
+        assert _compiled_scores()(*args) == linking._numpy_scores(*args)
+
+
+def test_the_compiled_align_gives_the_numpy_verdicts_on_real_looking_texts(monkeypatch):
+    """Every verdict and diff the same with the compiled scores as with the numpy ones."""
+    from news_archive.parsing import parse_document
+
+    rng = random.Random(9)
+    texts = [(t, b) for _, t, b in ARTICLES] + [(d.title, d.body) for d in
+                                               (parse_document(p.read_bytes()) for p in sorted(SAMPLES.glob("*.txt")))]
+    compiled = _compiled_scores()
+    for title, body in texts:
+        a = linking.packed_fingerprint(title, body)
+        b = linking.packed_fingerprint(title, _variants(rng, body))
+        c = linking.packed_fingerprint(*rng.choice(texts))
+        for x, y in ((a, b), (b, a), (a, c), (a, a)):
+            monkeypatch.setattr(linking, "_COMPILED", compiled)
+            with_c = (linking.verify(x, y).scores, linking.aligned_diff(x, y))
+            monkeypatch.setattr(linking, "_COMPILED", None)
+            assert (linking.verify(x, y).scores, linking.aligned_diff(x, y)) == with_c
+
+
+def test_linking_uses_the_compiled_scores_unless_told_not_to(monkeypatch):
+    """A built extension of the expected version is used; NEWS_ARCHIVE_PURE_PYTHON=1 or another
+    version (a stale build left by an older checkout) selects the numpy form."""
+    from news_archive import _align
+
+    assert linking._compiled_scores() is _compiled_scores()
+    monkeypatch.setenv("NEWS_ARCHIVE_PURE_PYTHON", "1")
+    assert linking._compiled_scores() is None
+    monkeypatch.delenv("NEWS_ARCHIVE_PURE_PYTHON")
+    monkeypatch.setattr(_align, "ABI_VERSION", linking.ALIGN_ABI_VERSION + 1, raising=False)
+    assert linking._compiled_scores() is None

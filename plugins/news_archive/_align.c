@@ -1,0 +1,234 @@
+/* news_archive._align: the sentence-by-sentence scores of linking.align, compiled.
+ *
+ * linking.align compares every sentence of a short text with every sentence of a long
+ * one. Its numpy form makes about 25 numpy calls per pair on arrays of a few hundred
+ * items, so the calls' overhead, not the arithmetic, is most of its time (about 0.1 ms a
+ * pair: a quarter of the link step's verification). This computes the same scores in one
+ * pass: a merge join of the two texts' stems (both sorted by stem), the shared weights
+ * summed into an ns x nl table, then each short sentence's best match.
+ *
+ * The results are identical to the numpy form's, not close: weights are whole hundredths
+ * held in doubles, so every sum is exact in any order, and the similarity and the 0.6
+ * penalty are the same IEEE operations. tests/unit/test_linking.py compares the two.
+ *
+ * Optional: setup.py builds it where a C compiler is found; without it linking.align
+ * runs its numpy form. ABI_VERSION says which arguments and results this build has:
+ * linking uses a build only when it is the version it expects (a stale build left in
+ * the source tree by an older checkout is ignored).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABI_VERSION 1
+
+/* A one-dimensional, C-contiguous buffer of `itemsize`-byte items of the kind `kinds` lists
+ * (the last character of its struct format: "lq" 64-bit integers, "i" 32-bit, "d" doubles,
+ * "?" booleans). */
+static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *kinds, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    const char *format = view->format ? view->format : "B";
+    char kind = format[strlen(format) - 1];
+    if (view->ndim != 1 || view->itemsize != itemsize || strchr(kinds, kind) == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a 1-d array of %zd-byte items of kind '%s', got '%s'",
+                     what, itemsize, kinds, format);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+#define N_ARGS 15
+
+static PyObject *scores(PyObject *self, PyObject *args)
+{
+    (void)self;
+    static const char *names[N_ARGS] = {
+        "short.sent", "short.stem", "short.weight", "short.plain", "short.total", "short.num_sent", "short.num",
+        "short.text_id", "long.sent", "long.stem", "long.plain", "long.total", "long.num_sent", "long.num",
+        "long.text_id"};
+    static const Py_ssize_t sizes[N_ARGS] = {4, 8, 8, 1, 8, 4, 8, 8, 4, 8, 1, 8, 4, 8, 8};
+    static const char *kinds[N_ARGS] = {"i", "lq", "d", "?", "d", "i", "lq", "lq", "i", "lq", "?", "d", "i", "lq",
+                                        "lq"};
+    PyObject *objs[N_ARGS];
+    Py_buffer views[N_ARGS];
+    int got = 0;
+    PyObject *result = NULL;
+    double *shared = NULL, *contained = NULL;
+    int64_t *common = NULL;
+    char *short_figures = NULL, *long_figures = NULL;
+
+    if (!PyArg_UnpackTuple(args, "scores", N_ARGS, N_ARGS, &objs[0], &objs[1], &objs[2], &objs[3], &objs[4],
+                           &objs[5], &objs[6], &objs[7], &objs[8], &objs[9], &objs[10], &objs[11], &objs[12],
+                           &objs[13], &objs[14]))
+        return NULL;
+    for (; got < N_ARGS; got++)
+        if (get_buffer(objs[got], &views[got], sizes[got], kinds[got], names[got]) < 0)
+            goto done;
+
+    const int32_t *s_sent = views[0].buf, *s_num_sent = views[5].buf, *l_sent = views[8].buf,
+                  *l_num_sent = views[12].buf;
+    const int64_t *s_stem = views[1].buf, *s_num = views[6].buf, *s_text = views[7].buf, *l_stem = views[9].buf,
+                  *l_num = views[13].buf, *l_text = views[14].buf;
+    const double *s_weight = views[2].buf, *s_total = views[4].buf, *l_total = views[11].buf;
+    const char *s_plain = views[3].buf, *l_plain = views[10].buf;
+    Py_ssize_t n_s = views[0].shape[0], n_l = views[8].shape[0];  /* stem entries */
+    Py_ssize_t ns = views[4].shape[0], nl = views[11].shape[0];  /* sentences */
+    Py_ssize_t nf_s = views[6].shape[0], nf_l = views[13].shape[0];  /* figure entries */
+    if (views[1].shape[0] != n_s || views[2].shape[0] != n_s || views[3].shape[0] != n_s
+        || views[9].shape[0] != n_l || views[10].shape[0] != n_l || views[5].shape[0] != nf_s
+        || views[12].shape[0] != nf_l || views[7].shape[0] != ns || views[14].shape[0] != nl) {
+        PyErr_SetString(PyExc_ValueError, "scores: arrays of one text disagree in length");
+        goto done;
+    }
+    for (Py_ssize_t a = 0; a < n_s; a++)
+        if (s_sent[a] < 0 || s_sent[a] >= ns) { PyErr_SetString(PyExc_ValueError, "short.sent out of range"); goto done; }
+    for (Py_ssize_t b = 0; b < n_l; b++)
+        if (l_sent[b] < 0 || l_sent[b] >= nl) { PyErr_SetString(PyExc_ValueError, "long.sent out of range"); goto done; }
+    for (Py_ssize_t a = 0; a < nf_s; a++)
+        if (s_num_sent[a] < 0 || s_num_sent[a] >= ns) { PyErr_SetString(PyExc_ValueError, "short.num_sent out of range"); goto done; }
+    for (Py_ssize_t b = 0; b < nf_l; b++)
+        if (l_num_sent[b] < 0 || l_num_sent[b] >= nl) { PyErr_SetString(PyExc_ValueError, "long.num_sent out of range"); goto done; }
+    if (ns == 0 || nl == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+
+    shared = calloc((size_t)(ns * nl), sizeof(double));
+    contained = calloc((size_t)(ns * nl), sizeof(double));
+    if (!shared || !contained) { PyErr_NoMemory(); goto done; }
+
+    /* Each (short entry, long entry) with the same stem: the short entry's weight goes to
+     * their sentences' cell; to the plain-words table too where both are plain. */
+    Py_ssize_t matches = 0;
+    for (Py_ssize_t a = 0, b = 0; a < n_s && b < n_l;) {
+        if (s_stem[a] < l_stem[b]) { a++; continue; }
+        if (s_stem[a] > l_stem[b]) { b++; continue; }
+        int64_t stem = s_stem[a];
+        Py_ssize_t a_end = a, b_end = b;
+        while (a_end < n_s && s_stem[a_end] == stem) a_end++;
+        while (b_end < n_l && l_stem[b_end] == stem) b_end++;
+        for (Py_ssize_t i = a; i < a_end; i++)
+            for (Py_ssize_t j = b; j < b_end; j++) {
+                Py_ssize_t cell = (Py_ssize_t)s_sent[i] * nl + l_sent[j];
+                shared[cell] += s_weight[i];
+                if (s_plain[i] && l_plain[j])
+                    contained[cell] += s_weight[i];
+                matches++;
+            }
+        a = a_end;
+        b = b_end;
+    }
+    if (!matches) {  /* no stem in common: nothing aligns */
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+
+    /* shared weight -> sentence_similarity, in place */
+    for (Py_ssize_t i = 0; i < ns; i++)
+        for (Py_ssize_t j = 0; j < nl; j++) {
+            double total = s_total[i] + l_total[j];
+            Py_ssize_t cell = i * nl + j;
+            shared[cell] = total > 0 ? 2 * shared[cell] / total : 0.0;
+        }
+    if (nf_s && nf_l) {  /* figures that disagree pull a pair apart (templated reports) */
+        common = calloc((size_t)(ns * nl), sizeof(int64_t));
+        short_figures = calloc((size_t)ns, 1);
+        long_figures = calloc((size_t)nl, 1);
+        if (!common || !short_figures || !long_figures) { PyErr_NoMemory(); goto done; }
+        for (Py_ssize_t a = 0, b = 0; a < nf_s && b < nf_l;) {
+            if (s_num[a] < l_num[b]) { a++; continue; }
+            if (s_num[a] > l_num[b]) { b++; continue; }
+            int64_t figure = s_num[a];
+            Py_ssize_t a_end = a, b_end = b;
+            while (a_end < nf_s && s_num[a_end] == figure) a_end++;
+            while (b_end < nf_l && l_num[b_end] == figure) b_end++;
+            for (Py_ssize_t i = a; i < a_end; i++)
+                for (Py_ssize_t j = b; j < b_end; j++)
+                    common[(Py_ssize_t)s_num_sent[i] * nl + l_num_sent[j]]++;
+            a = a_end;
+            b = b_end;
+        }
+        for (Py_ssize_t a = 0; a < nf_s; a++) short_figures[s_num_sent[a]] = 1;
+        for (Py_ssize_t b = 0; b < nf_l; b++) long_figures[l_num_sent[b]] = 1;
+        for (Py_ssize_t i = 0; i < ns; i++) {
+            if (!short_figures[i]) continue;
+            for (Py_ssize_t j = 0; j < nl; j++) {
+                Py_ssize_t cell = i * nl + j;
+                /* (shared > 0 in the numpy form: the weight, so a positive similarity) */
+                if (long_figures[j] && common[cell] == 0 && shared[cell] > 0)
+                    shared[cell] *= 0.6;
+            }
+        }
+    }
+
+    PyObject *lists[6];
+    for (int k = 0; k < 6; k++) {
+        lists[k] = PyList_New(ns);
+        if (!lists[k]) {
+            for (int m = 0; m < k; m++) Py_DECREF(lists[m]);
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        const double *sim = shared + i * nl, *con = contained + i * nl;
+        Py_ssize_t best_j = 0, best_cj = 0, last_same = -1;
+        for (Py_ssize_t j = 1; j < nl; j++) {  /* the first maximum, as numpy's argmax */
+            if (sim[j] > sim[best_j]) best_j = j;
+            if (con[j] > con[best_cj]) best_cj = j;
+        }
+        for (Py_ssize_t j = nl - 1; j >= 0; j--)
+            if (s_text[i] == l_text[j]) { last_same = j; break; }
+        PyList_SET_ITEM(lists[0], i, PyFloat_FromDouble(sim[best_j]));
+        PyList_SET_ITEM(lists[1], i, PyLong_FromSsize_t(best_j));
+        PyList_SET_ITEM(lists[2], i, PyFloat_FromDouble(con[best_cj]));
+        PyList_SET_ITEM(lists[3], i, PyLong_FromSsize_t(best_cj));
+        PyList_SET_ITEM(lists[4], i, PyBool_FromLong(last_same >= 0));
+        /* (no sentence with the same text: numpy's form gives nl - 1; nobody reads it) */
+        PyList_SET_ITEM(lists[5], i, PyLong_FromSsize_t(last_same >= 0 ? last_same : nl - 1));
+    }
+    for (int k = 0; k < 6; k++) {
+        Py_ssize_t n = PyList_GET_SIZE(lists[k]);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (PyList_GET_ITEM(lists[k], i) == NULL) {
+                for (int m = 0; m < 6; m++) Py_DECREF(lists[m]);
+                goto done;
+            }
+    }
+    result = Py_BuildValue("(NNNNNN)", lists[0], lists[1], lists[2], lists[3], lists[4], lists[5]);
+
+done:
+    free(shared);
+    free(contained);
+    free(common);
+    free(short_figures);
+    free(long_figures);
+    for (int k = 0; k < got; k++)
+        PyBuffer_Release(&views[k]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scores", scores, METH_VARARGS,
+     "scores(short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num,\n"
+     "       short.text_id, long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)\n"
+     "-> None (no stem in common) or (best, best_j, best_c, best_cj, has_same, last_same), one item per\n"
+     "short sentence: linking.align's similarity and content tables reduced to each row's first maximum."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_align", "linking.align's scores, compiled.", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__align(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
