@@ -17,7 +17,7 @@ help:
 	@echo "make bench-links link-stage scaling: 10k and 100k articles, batches of 1,000 (ARCHIVE=1000000: a run of 5,000 against copies of a bulk-built 10k and 1M archive, their indexes warm, medians of 3; no server configured: a dedicated embedded one, shared_buffers RAM/4)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 against the demo archive"
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py plugins/news_archive/_align.c
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py plugins/news_archive/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt

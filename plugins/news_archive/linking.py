@@ -692,16 +692,16 @@ def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: fl
     stems, a matrix of the short side's weights times one of the long side's stems gives
     each pair's shared weight (exact sums of whole hundredths: the same result in any order,
     in every process). Those tables, reduced to each short sentence's best match, come from
-    news_archive._align (compiled) where it is built, else from `_numpy_scores`: the same
+    news_archive._speedups (compiled) where it is built, else from `_numpy_scores`: the same
     results either way.
     """
     short, long = _packed(short), _packed(long)
     ns, nl = short.n, long.n
     if not ns or not nl:
         return Alignment([], 0, 0.0, 0.0)
-    scores = (_COMPILED or _numpy_scores)(short.sent, short.stem, short.weight, short.plain, short.total,
-                                          short.num_sent, short.num, short.text_id, long.sent, long.stem,
-                                          long.plain, long.total, long.num_sent, long.num, long.text_id)
+    scores = (_FAST.scores if _FAST is not None else _numpy_scores)(
+        short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num, short.text_id,
+        long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
     if scores is None:  # no stem in common: nothing aligns
         return Alignment([], 0, 0.0, 0.0)
     best, best_j, best_c, best_cj, has_same, last_same = scores
@@ -737,7 +737,7 @@ def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num,
     """`align`'s tables reduced to each short sentence's best match: None where the texts have
     no stem in common, else (best similarity, its long sentence, best plain-word weight, its
     long sentence, whether a long sentence has the same text, the last that has), each a list
-    with one item per short sentence. news_archive._align (C) gives the same lists.
+    with one item per short sentence. news_archive._speedups (C) gives the same lists.
     """
     import numpy as np
 
@@ -771,21 +771,21 @@ def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num,
             last_same.tolist())
 
 
-def _compiled_scores():
-    """news_archive._align's `scores` where it was built and is the version this module
-    expects (setup.py builds it where a C compiler is found), else None: the numpy form.
+def _speedups():
+    """news_archive._speedups where it was built and is the version this module expects
+    (setup.py builds it where a C compiler is found), else None: the numpy form runs.
     NEWS_ARCHIVE_PURE_PYTHON=1 chooses the numpy form anyway."""
     if os.environ.get("NEWS_ARCHIVE_PURE_PYTHON") == "1":
         return None
     try:
-        from news_archive import _align
+        from news_archive import _speedups as module
     except ImportError:
         return None
-    return _align.scores if getattr(_align, "ABI_VERSION", None) == ALIGN_ABI_VERSION else None
+    return module if getattr(module, "ABI_VERSION", None) == SPEEDUPS_ABI_VERSION else None
 
 
-ALIGN_ABI_VERSION = 1  # the arguments and results of _align.scores this module passes and reads
-_COMPILED = _compiled_scores()
+SPEEDUPS_ABI_VERSION = 1  # the functions of news_archive._speedups this module calls, with these arguments
+_FAST = _speedups()
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:

@@ -400,55 +400,54 @@ def _scores_args(short: linking.Packed, long: linking.Packed) -> tuple:
             long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
 
 
-def _compiled_scores():
-    """news_archive._align's scores: make install builds the extension (the machines this
-    project runs on have a C compiler; without one linking runs its numpy form alone)."""
+def _speedups():
+    """news_archive._speedups: make install builds the extension (the machines this project
+    runs on have a C compiler; without one linking runs its numpy form alone)."""
     try:
-        from news_archive import _align
+        from news_archive import _speedups as module
     except ImportError:
-        pytest.fail("news_archive._align is not built: `make install` builds it (setup.py)")
-    assert _align.ABI_VERSION == linking.ALIGN_ABI_VERSION, "news_archive._align is stale: run `make install`"
-    return _align.scores
+        pytest.fail("news_archive._speedups is not built: `make install` builds it (setup.py)")
+    assert module.ABI_VERSION == linking.SPEEDUPS_ABI_VERSION, "news_archive._speedups is stale: run `make install`"
+    return module
 
 
 @settings(max_examples=3000, deadline=None)
 @given(_TEXT, _TEXT)
 def test_the_compiled_align_scores_are_the_numpy_scores(short, long):
-    """news_archive._align (C) and the numpy form give identical scores, not close ones: the
-    same similarities, the same first best match of each sentence, the same duplicates."""
+    """news_archive._speedups.scores (C) and the numpy form give identical scores, not close
+    ones: the same similarities, the same first best match of each sentence, the same duplicates."""
     a, b = _packed_text(*short), _packed_text(*long)
     if a.n and b.n:
         args = _scores_args(a, b)
-        assert _compiled_scores()(*args) == linking._numpy_scores(*args)
+        assert _speedups().scores(*args) == linking._numpy_scores(*args)
 
 
-def test_the_compiled_align_gives_the_numpy_verdicts_on_real_looking_texts(monkeypatch):
-    """Every verdict and diff the same with the compiled scores as with the numpy ones."""
+def test_the_compiled_scores_give_the_numpy_verdicts_on_real_looking_texts(monkeypatch):
+    """Every verdict and diff the same with news_archive._speedups as without."""
     from news_archive.parsing import parse_document
 
     rng = random.Random(9)
     texts = [(t, b) for _, t, b in ARTICLES] + [(d.title, d.body) for d in
                                                (parse_document(p.read_bytes()) for p in sorted(SAMPLES.glob("*.txt")))]
-    compiled = _compiled_scores()
+    fast = _speedups()
     for title, body in texts:
         a = linking.packed_fingerprint(title, body)
         b = linking.packed_fingerprint(title, _variants(rng, body))
         c = linking.packed_fingerprint(*rng.choice(texts))
         for x, y in ((a, b), (b, a), (a, c), (a, a)):
-            monkeypatch.setattr(linking, "_COMPILED", compiled)
+            monkeypatch.setattr(linking, "_FAST", fast)
             with_c = (linking.verify(x, y).scores, linking.aligned_diff(x, y))
-            monkeypatch.setattr(linking, "_COMPILED", None)
+            monkeypatch.setattr(linking, "_FAST", None)
             assert (linking.verify(x, y).scores, linking.aligned_diff(x, y)) == with_c
 
 
 def test_linking_uses_the_compiled_scores_unless_told_not_to(monkeypatch):
     """A built extension of the expected version is used; NEWS_ARCHIVE_PURE_PYTHON=1 or another
     version (a stale build left by an older checkout) selects the numpy form."""
-    from news_archive import _align
-
-    assert linking._compiled_scores() is _compiled_scores()
+    module = _speedups()
+    assert linking._speedups() is module
     monkeypatch.setenv("NEWS_ARCHIVE_PURE_PYTHON", "1")
-    assert linking._compiled_scores() is None
+    assert linking._speedups() is None
     monkeypatch.delenv("NEWS_ARCHIVE_PURE_PYTHON")
-    monkeypatch.setattr(_align, "ABI_VERSION", linking.ALIGN_ABI_VERSION + 1, raising=False)
-    assert linking._compiled_scores() is None
+    monkeypatch.setattr(module, "ABI_VERSION", linking.SPEEDUPS_ABI_VERSION + 1, raising=False)
+    assert linking._speedups() is None
