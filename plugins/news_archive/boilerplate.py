@@ -38,7 +38,10 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
             raise ValueError(f"rule {item['id']}: unknown scope {item['scope']!r}")
         flags = re.IGNORECASE | re.MULTILINE
         if item["scope"] == "trailing_sentence":
-            pattern = re.compile(r"(?:(?<=[.!?\"”’])\s+|^)(?:" + item["pattern"] + r")\s*$", flags)
+            # a sentence that starts a line or follows another, and ends the paragraph (\Z:
+            # with $, which MULTILINE lets match at the end of any line, a notice ending a
+            # paragraph's first line took the lines after it too, unrecorded)
+            pattern = re.compile(r"(?:(?<=[.!?\"”’])\s+|^)(?:" + item["pattern"] + r")\s*\Z", flags)
         else:
             pattern = re.compile(item["pattern"], flags)
         rules.append(Rule(item["id"], item["scope"], pattern))

@@ -19,7 +19,7 @@ from news_archive.dates import parse_date, split_leading_date
 
 # Bump when a change of this module changes what it outputs for some input; the
 # boilerplate rule list carries its own version, appended to this one.
-PARSER_CODE_VERSION = "1.3"  # 1.3: HTML blocks nested in blocks (<blockquote><p>) read once
+PARSER_CODE_VERSION = "1.4"  # 1.4: a trailing-sentence rule only at a paragraph's end; 1.3: nested HTML blocks read once
 
 KNOWN_KEYS = ("date", "title", "source", "url", "author", "language")
 REASONS = {

@@ -34,3 +34,22 @@ def test_parser_never_raises(raw: bytes):
     else:
         assert isinstance(result, Rejection)
         assert result.reason in KNOWN_REASONS and result.message
+
+
+_NOTICE = "This is a condensed version of the information."
+paragraph_like = st.lists(st.sampled_from([
+    _NOTICE, "this is a shortened version of the story", "Officials met on Monday.", "He said", '"Yes."', "“No!”",
+    "Why?", " ", "  ", "\n", "\u00a0", "\t", ".", "’", "U.S.", "3.5", "word",
+]), max_size=14).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(paragraph_like)
+def test_boilerplate_removal_loses_no_text(para):
+    """What the rules take out of a paragraph is recorded: kept text and removed text hold
+    every word the paragraph held (a notice ending a paragraph's first line no longer took
+    the lines after it)."""
+    from news_archive.boilerplate import strip_boilerplate
+
+    kept, removed = strip_boilerplate([para])
+    assert sorted(" ".join(kept + [r["text"] for r in removed]).split()) == sorted(para.split())
