@@ -247,6 +247,11 @@ def cpu_report(cpu: dict) -> None:
               f"{_seconds(c['server']):>8}{_seconds(rest):>10}")
 
 
+def cpu_summary(cpu: dict) -> str:
+    """One line of `cpu_report`'s table: each phase's machine and server CPU seconds."""
+    return "; ".join(f"{phase} {_seconds(c['machine'])} (server {_seconds(c['server'])})" for phase, c in cpu.items())
+
+
 def peer_run(docs: list[tuple[str, bytes]]) -> dict:
     """The peer (bench/peer.py) over the same files, in its own scratch database."""
     with tempfile.TemporaryDirectory(prefix="news_archive_peer_") as folder:
@@ -323,12 +328,14 @@ def main() -> int:
               f"({2 * args.n / r2['total']:,.0f} docs/s); link stage {r2['stages']['link']:.1f} s, "
               f"{r2['links']:,} links, {c2.get('pairs', 0):,} pairs verified, "
               f"{c2.get('fingerprints', 0):,} fingerprints computed")
+        print(f"  CPU seconds at 2N: {cpu_summary(r2['cpu'])}")
         loop_again = reference_loop_seconds()
         with scratch_database("news_archive_bench") as dsn:
             r_again = run_pipeline(dsn, list(docs), tasks=args.tasks)
         time_n = (r["total"] + r_again["total"]) / 2
         print(f"N again (reference loop {loop_again:.2f} s): end to end {r_again['total']:.1f} s, link stage "
               f"{r_again['stages']['link']:.1f} s; time(N) = mean of {r['total']:.1f} s and {r_again['total']:.1f} s")
+        print(f"  CPU seconds at N again: {cpu_summary(r_again['cpu'])}")
         scaling = r2["total"] / time_n
         checks.append((f"scaling time(2N)/time(N) = {r2['total']:.1f} / {time_n:.1f} = {scaling:.2f} "
                        f"<= {GOALS['scaling']}", scaling <= GOALS["scaling"]))
