@@ -43,6 +43,26 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const
     return 0;
 }
 
+/* The next value two ascending arrays both hold, from positions (*a, *b) on: 1 and its runs,
+ * x[*a .. *a_end) and y[*b .. *b_end); 0 when there is none (a merge join's step). */
+static int common_run(const int64_t *x, Py_ssize_t nx, const int64_t *y, Py_ssize_t ny, Py_ssize_t *a,
+                      Py_ssize_t *b, Py_ssize_t *a_end, Py_ssize_t *b_end)
+{
+    while (*a < nx && *b < ny && x[*a] != y[*b]) {
+        if (x[*a] < y[*b])
+            (*a)++;
+        else
+            (*b)++;
+    }
+    if (*a >= nx || *b >= ny)
+        return 0;
+    for (*a_end = *a; *a_end < nx && x[*a_end] == x[*a]; (*a_end)++)
+        ;
+    for (*b_end = *b; *b_end < ny && y[*b_end] == y[*b]; (*b_end)++)
+        ;
+    return 1;
+}
+
 #define N_ARGS 15
 
 static PyObject *scores(PyObject *self, PyObject *args)
@@ -105,14 +125,8 @@ static PyObject *scores(PyObject *self, PyObject *args)
 
     /* Each (short entry, long entry) with the same stem: the short entry's weight goes to
      * their sentences' cell; to the plain-words table too where both are plain. */
-    Py_ssize_t matches = 0;
-    for (Py_ssize_t a = 0, b = 0; a < n_s && b < n_l;) {
-        if (s_stem[a] < l_stem[b]) { a++; continue; }
-        if (s_stem[a] > l_stem[b]) { b++; continue; }
-        int64_t stem = s_stem[a];
-        Py_ssize_t a_end = a, b_end = b;
-        while (a_end < n_s && s_stem[a_end] == stem) a_end++;
-        while (b_end < n_l && l_stem[b_end] == stem) b_end++;
+    Py_ssize_t matches = 0, a_end, b_end;
+    for (Py_ssize_t a = 0, b = 0; common_run(s_stem, n_s, l_stem, n_l, &a, &b, &a_end, &b_end); a = a_end, b = b_end)
         for (Py_ssize_t i = a; i < a_end; i++)
             for (Py_ssize_t j = b; j < b_end; j++) {
                 Py_ssize_t cell = (Py_ssize_t)s_sent[i] * nl + l_sent[j];
@@ -121,9 +135,6 @@ static PyObject *scores(PyObject *self, PyObject *args)
                     contained[cell] += s_weight[i];
                 matches++;
             }
-        a = a_end;
-        b = b_end;
-    }
     if (!matches) {  /* no stem in common: nothing aligns */
         result = Py_NewRef(Py_None);
         goto done;
@@ -141,19 +152,10 @@ static PyObject *scores(PyObject *self, PyObject *args)
         short_figures = calloc((size_t)ns, 1);
         long_figures = calloc((size_t)nl, 1);
         if (!common || !short_figures || !long_figures) { PyErr_NoMemory(); goto done; }
-        for (Py_ssize_t a = 0, b = 0; a < nf_s && b < nf_l;) {
-            if (s_num[a] < l_num[b]) { a++; continue; }
-            if (s_num[a] > l_num[b]) { b++; continue; }
-            int64_t figure = s_num[a];
-            Py_ssize_t a_end = a, b_end = b;
-            while (a_end < nf_s && s_num[a_end] == figure) a_end++;
-            while (b_end < nf_l && l_num[b_end] == figure) b_end++;
+        for (Py_ssize_t a = 0, b = 0; common_run(s_num, nf_s, l_num, nf_l, &a, &b, &a_end, &b_end); a = a_end, b = b_end)
             for (Py_ssize_t i = a; i < a_end; i++)
                 for (Py_ssize_t j = b; j < b_end; j++)
                     common[(Py_ssize_t)s_num_sent[i] * nl + l_num_sent[j]]++;
-            a = a_end;
-            b = b_end;
-        }
         for (Py_ssize_t a = 0; a < nf_s; a++) short_figures[s_num_sent[a]] = 1;
         for (Py_ssize_t b = 0; b < nf_l; b++) long_figures[l_num_sent[b]] = 1;
         for (Py_ssize_t i = 0; i < ns; i++) {
