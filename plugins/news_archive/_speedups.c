@@ -63,6 +63,17 @@ static int common_run(const int64_t *x, Py_ssize_t nx, const int64_t *y, Py_ssiz
     return 1;
 }
 
+/* 1, with a ValueError, where a sentence number of `index` is not below `sentences`. */
+static int out_of_range(const int32_t *index, Py_ssize_t n, Py_ssize_t sentences, const char *what)
+{
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (index[k] < 0 || index[k] >= sentences) {
+            PyErr_Format(PyExc_ValueError, "%s: sentence %d out of range", what, (int)index[k]);
+            return 1;
+        }
+    return 0;
+}
+
 #define N_ARGS 15
 
 static PyObject *scores(PyObject *self, PyObject *args)
@@ -106,14 +117,9 @@ static PyObject *scores(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "scores: arrays of one text disagree in length");
         goto done;
     }
-    for (Py_ssize_t a = 0; a < n_s; a++)
-        if (s_sent[a] < 0 || s_sent[a] >= ns) { PyErr_SetString(PyExc_ValueError, "short.sent out of range"); goto done; }
-    for (Py_ssize_t b = 0; b < n_l; b++)
-        if (l_sent[b] < 0 || l_sent[b] >= nl) { PyErr_SetString(PyExc_ValueError, "long.sent out of range"); goto done; }
-    for (Py_ssize_t a = 0; a < nf_s; a++)
-        if (s_num_sent[a] < 0 || s_num_sent[a] >= ns) { PyErr_SetString(PyExc_ValueError, "short.num_sent out of range"); goto done; }
-    for (Py_ssize_t b = 0; b < nf_l; b++)
-        if (l_num_sent[b] < 0 || l_num_sent[b] >= nl) { PyErr_SetString(PyExc_ValueError, "long.num_sent out of range"); goto done; }
+    if (out_of_range(s_sent, n_s, ns, names[0]) || out_of_range(l_sent, n_l, nl, names[8])
+        || out_of_range(s_num_sent, nf_s, ns, names[5]) || out_of_range(l_num_sent, nf_l, nl, names[12]))
+        goto done;
     if (ns == 0 || nl == 0) {
         result = Py_NewRef(Py_None);
         goto done;
@@ -194,13 +200,9 @@ static PyObject *scores(PyObject *self, PyObject *args)
         /* (no sentence with the same text: numpy's form gives nl - 1; nobody reads it) */
         PyList_SET_ITEM(lists[5], i, PyLong_FromSsize_t(last_same >= 0 ? last_same : nl - 1));
     }
-    for (int k = 0; k < 6; k++) {
-        Py_ssize_t n = PyList_GET_SIZE(lists[k]);
-        for (Py_ssize_t i = 0; i < n; i++)
-            if (PyList_GET_ITEM(lists[k], i) == NULL) {
-                for (int m = 0; m < 6; m++) Py_DECREF(lists[m]);
-                goto done;
-            }
+    if (PyErr_Occurred()) {  /* an item could not be made (it is NULL; a list frees the rest) */
+        for (int m = 0; m < 6; m++) Py_DECREF(lists[m]);
+        goto done;
     }
     result = Py_BuildValue("(NNNNNN)", lists[0], lists[1], lists[2], lists[3], lists[4], lists[5]);
 

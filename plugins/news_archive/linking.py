@@ -699,9 +699,7 @@ def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: fl
     ns, nl = short.n, long.n
     if not ns or not nl:
         return Alignment([], 0, 0.0, 0.0)
-    scores = (_FAST.scores if _FAST is not None else _numpy_scores)(
-        short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num, short.text_id,
-        long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
+    scores = (_FAST.scores if _FAST is not None else _numpy_scores)(*_score_arrays(short, long))
     if scores is None:  # no stem in common: nothing aligns
         return Alignment([], 0, 0.0, 0.0)
     best, best_j, best_c, best_cj, has_same, last_same = scores
@@ -730,6 +728,12 @@ def align(short: Fingerprint | Packed, long: Fingerprint | Packed, threshold: fl
     coverage = got / weighted if weighted else 0.0
     order = _longest_increasing(content_matches) / len(content_matches) if content_matches else 0.0
     return Alignment(pairs, identical, coverage, order)
+
+
+def _score_arrays(short: Packed, long: Packed) -> tuple:
+    """The arrays `_numpy_scores` and news_archive._speedups.scores read, in their order."""
+    return (short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num, short.text_id,
+            long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
 
 
 def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num, s_text_id,

@@ -395,11 +395,6 @@ _TEXT = st.integers(0, 7).flatmap(lambda n: st.tuples(st.lists(_SENTENCE, min_si
                                                       st.lists(_FIGURES, min_size=n, max_size=n)))
 
 
-def _scores_args(short: linking.Packed, long: linking.Packed) -> tuple:
-    return (short.sent, short.stem, short.weight, short.plain, short.total, short.num_sent, short.num, short.text_id,
-            long.sent, long.stem, long.plain, long.total, long.num_sent, long.num, long.text_id)
-
-
 def _speedups():
     """news_archive._speedups: make install builds the extension (the machines this project
     runs on have a C compiler; without one linking runs its numpy form alone)."""
@@ -418,7 +413,7 @@ def test_the_compiled_align_scores_are_the_numpy_scores(short, long):
     ones: the same similarities, the same first best match of each sentence, the same duplicates."""
     a, b = _packed_text(*short), _packed_text(*long)
     if a.n and b.n:
-        args = _scores_args(a, b)
+        args = linking._score_arrays(a, b)
         assert _speedups().scores(*args) == linking._numpy_scores(*args)
 
 
