@@ -23,7 +23,7 @@ def test_the_fingerprint_cache_gives_what_fingerprinting_gives_and_stays_in_its_
     assert all(again[i] is first[i] for i in again)
     changed = store.links.ArticleRow(0, "Another title", rows[0].body, rows[0].body_hash, None, None)
     assert cache.get(changed) == linking.pack(linking.fingerprint("Another title", rows[0].body, "h0", keys=False))
-    small = store.links._FingerprintCache(3 * max(size for _, size in cache.cache.values()))
+    small = store.links._FingerprintCache(3 * max(size for _, size, _ in cache.cache.values()))
     for r in rows:
         small.get(r)
     assert 0 < len(small.cache) <= 3 and small.cached_bytes <= small.cache_bytes
@@ -135,7 +135,7 @@ def test_a_failure_in_a_worker_is_raised_in_the_linker_with_the_workers_tracebac
     import pytest
 
     rows = {r.id: r for r in _rows(4)}
-    rows[3] = store.links.ArticleRow(3, "Broken", None, "h3", None, None)  # no body: fingerprinting fails
+    rows[3] = store.links.ArticleRow(3, "Broken", 12345, "h3", None, None)  # not text: fingerprinting fails
     workers = store.links._Verifiers(2)
     old = store.links.PARALLEL_MIN
     store.links.PARALLEL_MIN = 0

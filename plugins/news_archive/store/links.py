@@ -29,6 +29,7 @@ import io
 import itertools
 import logging
 import os
+import sys
 import time
 import traceback
 from collections import Counter, OrderedDict, defaultdict
@@ -72,21 +73,71 @@ BODY_HASH_LOOKUP = """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.a
 
 @dataclass
 class ArticleRow:
+    """An article as verification reads it. `body` is None where the linker did not read it:
+    a verifier takes it from its cache, or reads it itself (`_FingerprintCache.fill_bodies`)."""
+
     id: int
     title: str
-    body: str
+    body: str | None
     body_hash: str
     published_at: object
     ingested_at: object
 
 
-def _rows(cur, ids: list[int]) -> dict[int, ArticleRow]:
+def _rows(cur, ids: list[int], *, bodies: bool = True) -> dict[int, ArticleRow]:
+    """The articles `ids`; without their bodies unless `bodies` (the verifiers read what they
+    lack: a candidate comes back chunk after chunk, and its body was read and sent to a
+    worker each time, 62,000 bodies for the 13,500 articles of make bench's corpus)."""
     cur.execute(
-        """SELECT id, title, body, body_hash, published_at, ingested_at
-           FROM archive.articles WHERE id = ANY(%s)""",
+        f"""SELECT id, title, {'body' if bodies else 'NULL::text'}, body_hash, published_at, ingested_at
+            FROM archive.articles WHERE id = ANY(%s)""",
         (ids,),
     )
     return {r[0]: ArticleRow(*r) for r in cur.fetchall()}
+
+
+class _BodyReader:
+    """Reads article bodies on a connection of its own, opened on first use: a verification
+    worker's (forked, it opens its own) or the linker's when it verifies in-process.
+
+    What it reads is committed: every article the linker verifies was committed by the
+    loading task that loaded it. An article whose text changed since the linker read its row
+    (a re-parse) is read as it is now; one deleted since (a re-parse quarantined it) has no
+    text, so it links to nothing.
+    """
+
+    def __init__(self, params: dict | None):
+        self.params = params
+        self.conn = None
+        self.read_count = 0  # bodies read
+
+    def read(self, ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """{id: (title, body, body hash)} of the articles `ids` that still exist."""
+        if self.params is None:
+            raise RuntimeError("articles without their bodies, and no database to read them from")
+        if self.conn is None:
+            from news_archive.store.db import connect_params
+
+            self.conn = connect_params(self.params)
+            self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (ids,))
+            found = {r[0]: r[1:] for r in cur.fetchall()}
+        self.read_count += len(ids)
+        return found
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _connection_params(conn) -> dict:
+    """What opens another connection to `conn`'s database, as the same user."""
+    params = {k: v for k, v in conn.get_dsn_parameters().items() if v and k != "application_name"}
+    if conn.info.password:
+        params["password"] = conn.info.password
+    return params
 
 
 def _direction(a: ArticleRow, b: ArticleRow, relation: str, short_is_a: bool) -> tuple[ArticleRow, ArticleRow]:
@@ -161,30 +212,55 @@ def cache_bytes_setting() -> int:
 
 class _FingerprintCache:
     """Verification's fingerprints (packed: `linking.Packed`) of the articles seen last, and
-    the guard's profiles (`linking.Walked.profile()`) of candidates it refused.
+    the guard's profiles (`linking.Walked.profile()`) of candidates it refused, each with
+    the article's body (its links' diffs are made from it, and a profile is packed from it
+    when a later pair passes the guard).
 
     The same candidates come back chunk after chunk (at 40,000 real-mix dumps the linker
     verified 273,000 pairs among 27,500 articles): the last ones used are kept, up to
     `cache_bytes` of memory, keyed by (id, body hash, title) so that an edited article is
-    fingerprinted again. Packed, a news article takes ~16 KB (68 KB as sets and dicts), so
-    the default budget holds ~32,000 articles: the whole working set of a 40,000-dump run.
+    fingerprinted again. Packed, a news article takes ~16 KB (68 KB as sets and dicts), its
+    body ~2 KB more, so the default budget holds ~28,000 articles: the whole working set of
+    a 40,000-dump run.
     """
 
     def __init__(self, cache_bytes: int):
-        self.cache: OrderedDict[tuple, tuple[Packed | Walked, int]] = OrderedDict()  # key -> (packed or profile, size)
+        # key -> (packed or profile, the bytes counted for it, the body)
+        self.cache: OrderedDict[tuple, tuple[Packed | Walked, int, str]] = OrderedDict()
         self.cache_bytes = cache_bytes
         self.cached_bytes = 0
         self.made = 0  # fingerprints packed (misses): more than the articles when the cache is too small
 
-    def _put(self, key: tuple, value: Packed | Walked) -> None:
-        size = value.nbytes()
+    def _put(self, key: tuple, value: Packed | Walked, body: str) -> None:
+        size = value.nbytes() + sys.getsizeof(body)
         old = self.cache.pop(key, None)
         if old is not None:
             self.cached_bytes -= old[1]
-        self.cache[key] = (value, size)
+        self.cache[key] = (value, size, body)
         self.cached_bytes += size
         while self.cached_bytes > self.cache_bytes and len(self.cache) > 1:
             self.cached_bytes -= self.cache.popitem(last=False)[1][1]
+
+    def fill_bodies(self, rows: list[ArticleRow], reader: _BodyReader | None) -> None:
+        """Give the `rows` read without their bodies their bodies: from the cache where it
+        has the article (same id, body hash and title), else from `reader`, in one read."""
+        missing = []
+        for row in rows:
+            if row.body is not None:
+                continue
+            hit = self.cache.get((row.id, row.body_hash, row.title))
+            if hit is not None:
+                row.body = hit[2]
+            else:
+                missing.append(row)
+        if not missing:
+            return
+        if reader is None:
+            raise RuntimeError("articles without their bodies, and no database to read them from")
+        found = reader.read([row.id for row in missing])
+        for row in missing:
+            # as the archive holds it now (changed or gone since the linker read the row: see _BodyReader)
+            row.title, row.body, row.body_hash = found.get(row.id, (row.title, "", row.body_hash))
 
     def guard_view(self, row: ArticleRow) -> Packed | Walked:
         """What the guard reads of `row`: its fingerprint or profile if kept, else its body
@@ -195,7 +271,7 @@ class _FingerprintCache:
             self.cache.move_to_end(key)
             return hit[0]
         walked = walk_body(row.body, row.body_hash)
-        self._put(key, walked.profile())
+        self._put(key, walked.profile(), row.body)
         return walked
 
     def get(self, row: ArticleRow, walked: Packed | Walked | None = None) -> Packed:
@@ -210,7 +286,7 @@ class _FingerprintCache:
         else:
             fp = packed_fingerprint(row.title, row.body, row.body_hash)
         self.made += 1
-        self._put(key, fp)
+        self._put(key, fp, row.body)
         return fp
 
 
@@ -220,8 +296,8 @@ def _json(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: list[tuple[int, list[int]]]
-                 ) -> list[tuple[int, list[tuple[int, tuple]]]]:
+def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: list[tuple[int, list[int]]],
+                 reader: _BodyReader | None = None) -> list[tuple[int, list[tuple[int, tuple]]]]:
     """Verify each article against its candidates: [(article, [(other, the link's columns from
     parent to aligned diff)])], each article's links in its candidates' order.
 
@@ -229,7 +305,11 @@ def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: li
     `verify` would give) is refused before either text is packed: against a million
     articles, 3,700 of the 4,800 archived candidates of a 5,000-article run were only ever
     in such pairs.
+
+    Rows sent without their bodies get them first (`_FingerprintCache.fill_bodies`): from
+    the cache, else from `reader`.
     """
+    cache.fill_bodies([rows[i] for i in dict.fromkeys(i for a, ids in work for i in (a, *ids))], reader)
     found = []
     for article_id, candidate_ids in work:
         article = rows[article_id]
@@ -277,25 +357,30 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _serve(channel, cache_bytes: int) -> None:
-    """A verification worker: requests in, results out, over one pipe, until told to stop."""
+def _serve(channel, cache_bytes: int, params: dict | None) -> None:
+    """A verification worker: requests in, results out, over one pipe, until told to stop.
+    It reads the bodies it lacks itself, on a connection of its own (`params`)."""
     cache = _FingerprintCache(cache_bytes)
+    reader = _BodyReader(params)
     gc.freeze()  # what the fork inherited (a collection would touch, and so copy, every page of it)
-    while True:
-        try:
-            request = channel.recv()
-        except EOFError:  # the linker is gone
-            return
-        if request is None:
-            return
-        kind, payload = request
-        try:
-            made = cache.made
-            result = _verify_work(cache, *payload) if kind == "verify" else _keys_work(payload)
-            channel.send((True, (result, cache.made - made)))
-        except BaseException:  # noqa: BLE001 - sent back, raised in the linker
-            channel.send((False, traceback.format_exc()))
-        _settle()
+    try:
+        while True:
+            try:
+                request = channel.recv()
+            except EOFError:  # the linker is gone
+                return
+            if request is None:
+                return
+            kind, payload = request
+            try:
+                made, read = cache.made, reader.read_count
+                result = _verify_work(cache, *payload, reader) if kind == "verify" else _keys_work(payload)
+                channel.send((True, (result, cache.made - made, reader.read_count - read)))
+            except BaseException:  # noqa: BLE001 - sent back, raised in the linker
+                channel.send((False, traceback.format_exc()))
+            _settle()
+    finally:
+        reader.close()
 
 
 class LinkWorkerFailed(RuntimeError):
@@ -314,14 +399,17 @@ class _Verifiers:
     the workers exist; then all of it goes to them (so the caches stay within the budget).
     """
 
-    def __init__(self, workers: int, cache_bytes: int | None = None):
+    def __init__(self, workers: int, cache_bytes: int | None = None, params: dict | None = None):
         self.workers = workers
+        self.params = params  # the database the bodies not sent are read from (`_BodyReader`)
+        self.reader = _BodyReader(params)  # (in-process verification's)
         budget = cache_bytes_setting() if cache_bytes is None else cache_bytes
         self.worker_cache_bytes = budget // max(workers, 1)
         self.local = _FingerprintCache(budget if workers < 2 else self.worker_cache_bytes)
         self.channels: list = []
         self.processes: list = []
         self.fingerprints_made = 0  # by the workers and here: what the link step's counts report
+        self.bodies_read = 0  # by the workers (in-process: self.reader.read_count)
         self.pairs_verified = 0
         self.busy: list | None = None  # the workers asked to verify, until gathered
         self.story_of: dict[int, int] = {}  # article -> the article whose worker its story goes to (_route)
@@ -335,10 +423,12 @@ class _Verifiers:
         # dropped (before the fork, so no worker inherits it), and the caches together stay
         # within the budget.
         self.local = _FingerprintCache(self.local.cache_bytes)
+        self.reader.close()  # (a connection open across the fork would be every worker's too)
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.workers):
             mine, theirs = ctx.Pipe()
-            process = ctx.Process(target=_serve, args=(theirs, self.worker_cache_bytes), name="news-archive-linker")
+            process = ctx.Process(target=_serve, args=(theirs, self.worker_cache_bytes, self.params),
+                                  name="news-archive-linker")
             process.start()
             theirs.close()
             self.channels.append(mine)
@@ -369,8 +459,9 @@ class _Verifiers:
                 raise LinkWorkerFailed("a link worker process died (out of memory?)") from error
             if not ok:
                 raise LinkWorkerFailed("a link worker failed:\n" + result)
-            result, made = result
+            result, made, read = result
             self.fingerprints_made += made
+            self.bodies_read += read
             out.extend(result)
         return out
 
@@ -400,7 +491,7 @@ class _Verifiers:
         self.pairs_verified += pairs
         if self.workers < 2 or (pairs < PARALLEL_MIN and not self.channels):
             made = self.local.made
-            found = dict(_verify_work(self.local, rows, work))
+            found = dict(_verify_work(self.local, rows, work, self.reader))
             self.fingerprints_made += self.local.made - made
             return ("done", found)
         parts: list[list] = [[] for _ in range(self.workers)]
@@ -452,6 +543,7 @@ class _Verifiers:
             if process.is_alive():
                 process.kill()
         self.channels, self.processes = [], []
+        self.reader.close()
 
 
 def store_pending_keys(conn, article_ids: list[int]) -> int:
@@ -481,7 +573,9 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
         (pending, KEYS_VERSION),
     )
     keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
-    keys.update(verifiers.keys([(i, rows[i].body) for i in pending if i not in keys]))
+    if missing := [i for i in pending if i not in keys]:
+        cur.execute("SELECT id, body FROM archive.articles WHERE id = ANY(%s) ORDER BY id", (missing,))
+        keys.update(verifiers.keys(cur.fetchall()))
     return keys
 
 
@@ -546,7 +640,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
         # 0.51 s at 1M articles against 0.06 s at 10k; these columns' statistics only).
         cur.execute("SET LOCAL default_statistics_target = 10")
         cur.execute("ANALYZE archive.articles (body_hash, linked_at)")
-    verifiers = _Verifiers(link_workers() if workers is None else workers)
+    verifiers = _Verifiers(link_workers() if workers is None else workers, params=_connection_params(conn))
     reader = _PostingReader(conn) if verifiers.workers > 1 else None  # (one core: nothing to overlap)
     after = 0  # chunks in id order, each after the last: the unlinked index's entries of the
     # articles linked so far stay until vacuum, and a scan from the start would walk them all
@@ -586,6 +680,7 @@ def link_pending(conn, run_id: str | None = None, *, chunk: int = 1000, workers:
                 after = 0  # one more pass from the start: an article unlinked behind us (reparse)
         totals["pairs"] = verifiers.pairs_verified  # candidate pairs verified
         totals["fingerprints"] = verifiers.fingerprints_made  # full fingerprints computed for them
+        totals["bodies_read"] = verifiers.bodies_read + verifiers.reader.read_count  # by the verifiers
     finally:
         verifiers.close()
         if reader is not None:
@@ -653,9 +748,7 @@ class _PostingReader:
     """
 
     def __init__(self, conn):
-        self.params = {k: v for k, v in conn.get_dsn_parameters().items() if v and k != "application_name"}
-        if conn.info.password:
-            self.params["password"] = conn.info.password
+        self.params = _connection_params(conn)
         self.conn = self.pool = None  # (opened by the first read: a small link step needs neither)
 
     def _read(self, ranges: list) -> dict[int, list[int]]:
@@ -749,7 +842,7 @@ def _prepare_chunk(cur, after: int, chunk: int, under_way: _Chunk | None, verifi
     pending = [r[0] for r in cur.fetchall()]
     if not pending:
         return None
-    rows = _rows(cur, pending)
+    rows = _rows(cur, pending, bodies=False)  # (the verifiers read the bodies they need)
     keys_of = _keys_of(cur, rows, pending, verifiers)
 
     cur.execute("DELETE FROM archive.link_keys WHERE article_id = ANY(%s)", (pending,))  # none, unless reset by hand
@@ -797,7 +890,7 @@ def _prepare_chunk(cur, after: int, chunk: int, under_way: _Chunk | None, verifi
     involved = {i for a, ids in candidates.items() if ids for i in (a, *ids)}
     missing = sorted(i for i in involved if i not in rows)
     if missing:
-        rows.update(_rows(cur, missing))
+        rows.update(_rows(cur, missing, bodies=False))
     return _Chunk(pending, rows, candidates, dict(chunk_bodies))
 
 
