@@ -9,6 +9,7 @@ import threading
 import time
 
 import psycopg2
+import psycopg2.errors
 import pytest
 
 from devkit import evaluation
@@ -183,6 +184,28 @@ def _links_by_name(dsn: str) -> set[tuple[str, str, str]]:
                             JOIN archive.raw_documents rc ON rc.id = c.raw_document_id"""))
 
 
+def _has_lz4(dsn: str) -> bool:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE lz4_probe (t text COMPRESSION lz4)")
+        return True
+    except psycopg2.errors.FeatureNotSupported:
+        return False
+    finally:
+        conn.close()
+
+
+def _compression(dsn: str) -> set[str]:
+    """The compression methods of the columns migration 012 compresses with lz4 where it can."""
+    return {c for (c,) in fetch(dsn, """SELECT attcompression FROM pg_attribute
+                                       WHERE (attrelid, attname) IN (('archive.articles'::regclass, 'body'),
+                                             ('archive.article_search'::regclass, 'search'),
+                                             ('archive.version_links'::regclass, 'scores'),
+                                             ('archive.version_links'::regclass, 'diff_summary'),
+                                             ('archive.version_links'::regclass, 'aligned_diff'))""")}
+
+
 def test_a_crash_empties_the_unlogged_link_keys_and_the_next_run_restores_them(tmp_path, databases, settings):
     """archive.link_keys is unlogged (derived data; no WAL): a private server (pgserver) is
     stopped in immediate mode, a crash to its recovery, which empties unlogged tables.
@@ -240,6 +263,11 @@ def test_a_crash_empties_the_unlogged_link_keys_and_the_next_run_restores_them(t
 
     second_run(uri)
     assert _links_by_name(uri) == expected
+    # The embedded server was built without lz4: its long values keep pglz (migration 012),
+    # and the links are the same as on the reference server, which has it.
+    for server_uri in (uri, reference):
+        assert _compression(server_uri) == ({"l"} if _has_lz4(server_uri) else {""})
+    assert not _has_lz4(uri)
     first_ids = [r[0] for r in fetch(uri, "SELECT id FROM archive.articles WHERE run_id = 'first'")]
     assert fetch(uri, "SELECT key, article_id FROM archive.link_keys WHERE article_id = ANY(%s) ORDER BY 1, 2",
                  (first_ids,)) == keys_before
