@@ -411,3 +411,25 @@ def test_the_verifiers_read_each_body_once_and_as_the_archive_holds_it(databases
         assert again.body == body and reader.read_count == read  # from the cache, not read again
     finally:
         reader.close()
+
+
+def test_links_archived_already_are_skipped_and_the_missing_ones_written(databases, settings, labelled_docs):
+    """Articles marked unlinked by hand with their links kept are linked again: the links
+    found again are archived already and skipped (INSERT ... ON CONFLICT DO NOTHING on the
+    pair's unique index), none is written twice, the missing ones are written, and the
+    step's count is the links it really wrote."""
+    dsn = databases.create()
+    _load_without_linking(dsn, settings, labelled_docs)
+    conn = store.db.connect(dsn)
+    store.links.link_pending(conn, None, chunk=40)
+    links = "SELECT parent_article_id, child_article_id, relation FROM archive.version_links ORDER BY 1, 2"
+    before = fetch(dsn, links)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE archive.articles SET linked_at = NULL WHERE id IN "
+                    "(SELECT child_article_id FROM archive.version_links)")
+        cur.execute("DELETE FROM archive.version_links WHERE id % 2 = 0")  # half of them lost, half kept
+        deleted = cur.rowcount
+    totals = store.links.link_pending(conn, None, chunk=40)
+    conn.close()
+    assert deleted >= 20 and totals["links"] == deleted
+    assert fetch(dsn, links) == before
