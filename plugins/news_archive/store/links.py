@@ -66,6 +66,9 @@ ROUTES_KEPT = 200_000  # articles whose story's worker the linker remembers (_Ve
 FINGERPRINT_CACHE_BYTES = 512 * 1024 * 1024  # the linker's cache of recent fingerprints (NEWS_ARCHIVE_LINK_CACHE_MB)
 
 
+# The texts of articles by id: what fingerprinting reads.
+ARTICLE_TEXTS = "SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)"
+
 # Linked articles by exact body (bpchar[]: see raw.SHA256_LOOKUP).
 BODY_HASH_LOOKUP = """SELECT body_hash, array_agg(id ORDER BY id) FROM archive.articles
                       WHERE body_hash = ANY(%s::bpchar[]) AND linked_at IS NOT NULL GROUP BY body_hash"""
@@ -121,7 +124,7 @@ class _BodyReader:
             self.conn = connect_params(self.params)
             self.conn.autocommit = True
         with self.conn.cursor() as cur:
-            cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (ids,))
+            cur.execute(ARTICLE_TEXTS, (ids,))
             found = {r[0]: r[1:] for r in cur.fetchall()}
         self.read_count += len(ids)
         return found
@@ -210,6 +213,11 @@ def cache_bytes_setting() -> int:
     return int(float(value) * 1024 * 1024) if value not in (None, "") else FINGERPRINT_CACHE_BYTES
 
 
+def _cache_key(row: ArticleRow) -> tuple:
+    """(id, body hash, title): an article edited since it was cached is not found."""
+    return row.id, row.body_hash, row.title
+
+
 class _FingerprintCache:
     """Verification's fingerprints (packed: `linking.Packed`) of the articles seen last, and
     the guard's profiles (`linking.Walked.profile()`) of candidates it refused, each with
@@ -241,22 +249,20 @@ class _FingerprintCache:
         while self.cached_bytes > self.cache_bytes and len(self.cache) > 1:
             self.cached_bytes -= self.cache.popitem(last=False)[1][1]
 
-    def fill_bodies(self, rows: list[ArticleRow], reader: _BodyReader | None) -> None:
+    def fill_bodies(self, rows: list[ArticleRow], reader: _BodyReader) -> None:
         """Give the `rows` read without their bodies their bodies: from the cache where it
         has the article (same id, body hash and title), else from `reader`, in one read."""
         missing = []
         for row in rows:
             if row.body is not None:
                 continue
-            hit = self.cache.get((row.id, row.body_hash, row.title))
+            hit = self.cache.get(_cache_key(row))
             if hit is not None:
                 row.body = hit[2]
             else:
                 missing.append(row)
         if not missing:
             return
-        if reader is None:
-            raise RuntimeError("articles without their bodies, and no database to read them from")
         found = reader.read([row.id for row in missing])
         for row in missing:
             # as the archive holds it now (changed or gone since the linker read the row: see _BodyReader)
@@ -265,7 +271,7 @@ class _FingerprintCache:
     def guard_view(self, row: ArticleRow) -> Packed | Walked:
         """What the guard reads of `row`: its fingerprint or profile if kept, else its body
         walked (not packed: most candidates a large archive offers are refused here)."""
-        key = (row.id, row.body_hash, row.title)
+        key = _cache_key(row)
         hit = self.cache.get(key)
         if hit is not None:
             self.cache.move_to_end(key)
@@ -276,7 +282,7 @@ class _FingerprintCache:
 
     def get(self, row: ArticleRow, walked: Packed | Walked | None = None) -> Packed:
         """The packed fingerprint of `row`, from `walked` (its `guard_view`) where that still has its sentences."""
-        key = (row.id, row.body_hash, row.title)
+        key = _cache_key(row)
         hit = self.cache.get(key)
         if hit is not None and isinstance(hit[0], Packed):
             self.cache.move_to_end(key)
@@ -297,7 +303,7 @@ def _json(value) -> str:
 
 
 def _verify_work(cache: _FingerprintCache, rows: dict[int, ArticleRow], work: list[tuple[int, list[int]]],
-                 reader: _BodyReader | None = None) -> list[tuple[int, list[tuple[int, tuple]]]]:
+                 reader: _BodyReader) -> list[tuple[int, list[tuple[int, tuple]]]]:
     """Verify each article against its candidates: [(article, [(other, the link's columns from
     parent to aligned diff)])], each article's links in its candidates' order.
 
@@ -401,8 +407,7 @@ class _Verifiers:
 
     def __init__(self, workers: int, cache_bytes: int | None = None, params: dict | None = None):
         self.workers = workers
-        self.params = params  # the database the bodies not sent are read from (`_BodyReader`)
-        self.reader = _BodyReader(params)  # (in-process verification's)
+        self.reader = _BodyReader(params)  # in-process verification's; its params go to the workers
         budget = cache_bytes_setting() if cache_bytes is None else cache_bytes
         self.worker_cache_bytes = budget // max(workers, 1)
         self.local = _FingerprintCache(budget if workers < 2 else self.worker_cache_bytes)
@@ -427,7 +432,7 @@ class _Verifiers:
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.workers):
             mine, theirs = ctx.Pipe()
-            process = ctx.Process(target=_serve, args=(theirs, self.worker_cache_bytes, self.params),
+            process = ctx.Process(target=_serve, args=(theirs, self.worker_cache_bytes, self.reader.params),
                                   name="news-archive-linker")
             process.start()
             theirs.close()
@@ -555,7 +560,7 @@ def store_pending_keys(conn, article_ids: list[int]) -> int:
     if not article_ids:
         return 0
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT id, title, body, body_hash FROM archive.articles WHERE id = ANY(%s)", (article_ids,))
+        cur.execute(ARTICLE_TEXTS, (article_ids,))
         rows = [(i, body_hash, candidate_keys_of(body)) for i, _title, body, body_hash in cur]
         cur.execute("DELETE FROM archive.link_pending_keys WHERE article_id = ANY(%s)", (article_ids,))
         buf = io.StringIO("".join(f"{i}\t{h}\t{KEYS_VERSION}\t{{{','.join(map(str, keys))}}}\n"
@@ -573,9 +578,8 @@ def _keys_of(cur, rows: dict[int, ArticleRow], pending: list[int], verifiers: _V
         (pending, KEYS_VERSION),
     )
     keys = {i: k for i, body_hash, k in cur.fetchall() if rows[i].body_hash == body_hash}
-    if missing := [i for i in pending if i not in keys]:
-        cur.execute("SELECT id, body FROM archive.articles WHERE id = ANY(%s) ORDER BY id", (missing,))
-        keys.update(verifiers.keys(cur.fetchall()))
+    if missing := [i for i in pending if i not in keys]:  # (their rows were read without bodies)
+        keys.update(verifiers.keys([(i, row.body) for i, row in _rows(cur, missing).items()]))
     return keys
 
 
