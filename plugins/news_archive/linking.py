@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 import struct
 from bisect import bisect_left, bisect_right
@@ -30,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from news_archive import compiled
 
 METHOD_VERSION = "sentence-model-3"
 
@@ -775,20 +776,8 @@ def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num,
             last_same.tolist())
 
 
-def _speedups():
-    """news_archive._speedups where it was built and is the version this module expects
-    (setup.py builds it where a C compiler is found), else None: the numpy form runs.
-    NEWS_ARCHIVE_PURE_PYTHON=1 chooses the numpy form anyway."""
-    if os.environ.get("NEWS_ARCHIVE_PURE_PYTHON") == "1":
-        return None
-    try:
-        from news_archive import _speedups as module
-    except ImportError:
-        return None
-    return module if getattr(module, "ABI_VERSION", None) == SPEEDUPS_ABI_VERSION else None
-
-
-SPEEDUPS_ABI_VERSION = 1  # the functions of news_archive._speedups this module calls, with these arguments
+_speedups = compiled.load  # (see news_archive.compiled)
+SPEEDUPS_ABI_VERSION = compiled.ABI_VERSION
 _FAST = _speedups()
 
 

@@ -54,10 +54,16 @@ def test_raw_bytes_round_trip_and_are_append_only(conn, dsn, tmp_path):
     assert fetch(dsn, "SELECT count(*) FROM archive.deliveries")[0][0] == 2
 
 
-def test_copy_keeps_every_text_as_data_and_only_none_as_null(conn):
+@pytest.mark.parametrize("encoder", ["compiled", "python"])
+def test_copy_keeps_every_text_as_data_and_only_none_as_null(conn, encoder, monkeypatch):
     """The load's COPY (streamed in chunks): quotes, commas, line breaks, tabs, backslashes, the
     end-of-data marker on a line of its own, the text \\N and the empty string come back as
-    they went in; only None is NULL; rows many times a chunk's size arrive whole and in order."""
+    they went in; only None is NULL; rows many times a chunk's size arrive whole and in order.
+    With the compiled CSV encoder (news_archive._speedups, which make install builds) and without."""
+    if encoder == "python":
+        monkeypatch.setattr(store.db, "_FAST", None)
+    else:
+        assert store.db._FAST is not None, "news_archive._speedups is not built or stale: run `make install`"
     hostile = ["", "\\N", "\\.", 'say "no"', "a,b", "line\n\\.\nline", "tab\tcr\r", "Ünïcode ‮", None]
     rows = [(i, hostile[i % len(hostile)], None if i % 3 else "x" * (i % 5000)) for i in range(3000)]
     with conn, conn.cursor() as cur:

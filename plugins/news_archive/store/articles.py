@@ -8,6 +8,7 @@ store.links.
 from __future__ import annotations
 
 import json
+import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def load_batch(conn, run_id: str, rows: Sequence[ArticleRecord], quarantined: Se
     recorded as a content duplicate of that article instead. `also(cursor)`, when given,
     writes in the same transaction (the batch's validation results). Returns the ids touched.
     """
-    rows = sorted(rows, key=lambda r: r.raw_document_id)  # article ids follow raw document order (ingestion)
+    rows = sorted(rows, key=operator.attrgetter("raw_document_id"))  # article ids follow raw document order (ingestion)
     with conn, conn.cursor() as cur:
         # One loader at a time inserts articles: batches loading in parallel may hold the same
         # content in opposite orders, and with the lock the dedup below cannot race. The lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
+from news_archive import compiled
 from news_archive.config import REPO_ROOT
 
 SQL_DIR = Path(os.environ.get("NEWS_ARCHIVE_SQL_DIR", REPO_ROOT / "sql"))
@@ -73,12 +75,22 @@ def csv_line(row: Sequence) -> str:
 
 class _CsvStream:
     """Rows read as CSV text on demand: COPY sends a chunk while the next is encoded, and
-    no copy of the whole batch is built first."""
+    no copy of the whole batch is built first.
 
-    def __init__(self, rows: Iterable[Sequence]):
+    With news_archive._speedups (news_archive.compiled) a chunk is `FAST_ROWS` rows encoded
+    at once, straight to UTF-8 bytes (the same text as csv_line's): about a fifth of the
+    client's CPU. `utf8` False (a connection in another client encoding) keeps the text
+    form, which psycopg2 encodes to the connection's encoding."""
+
+    FAST_ROWS = 64
+
+    def __init__(self, rows: Iterable[Sequence], *, utf8: bool = True):
         self._rows = iter(rows)
+        self._fast = _FAST if utf8 else None
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int = -1) -> str | bytes:
+        if self._fast is not None:
+            return self._fast.csv_lines(list(itertools.islice(self._rows, self.FAST_ROWS)), csv_field)
         lines: list[str] = []
         length = 0
         for row in self._rows:
@@ -91,10 +103,12 @@ class _CsvStream:
 
 
 COPY_CHUNK = 1 << 18  # characters per read: a few dozen articles
+_FAST = compiled.load()
 
 
 def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """COPY rows in CSV form; every text value quoted, so tabs, backslashes, a lone `\\.`
     and the text `\\N` are plain data, and only a real None is NULL."""
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", _CsvStream(rows),
-                    size=COPY_CHUNK)
+    utf8 = cur.connection.encoding == "UTF8"
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+                    _CsvStream(rows, utf8=utf8), size=COPY_CHUNK)
