@@ -102,6 +102,19 @@ def settings(workdir):
     return Settings.from_env()
 
 
+def built_speedups():
+    """news_archive._speedups of the version the package expects: make install builds it (the
+    machines this project runs on have a C compiler; without one the pure forms run alone)."""
+    from news_archive import compiled
+
+    try:
+        from news_archive import _speedups as module
+    except ImportError:
+        pytest.fail("news_archive._speedups is not built: `make install` builds it (setup.py)")
+    assert module.ABI_VERSION == compiled.ABI_VERSION, "news_archive._speedups is stale: run `make install`"
+    return module
+
+
 def put_samples(inbox: Path, names: list[str] | None = None) -> None:
     for path in sorted(SAMPLES.iterdir()):
         if names is None or path.name in names:

@@ -776,9 +776,7 @@ def _numpy_scores(s_sent, s_stem, s_weight, s_plain, s_total, s_num_sent, s_num,
             last_same.tolist())
 
 
-_speedups = compiled.load  # (see news_archive.compiled)
-SPEEDUPS_ABI_VERSION = compiled.ABI_VERSION
-_FAST = _speedups()
+_FAST = compiled.load()  # the compiled scores where built (news_archive.compiled), else None: numpy
 
 
 def _numbers_found(mine: frozenset[str], theirs: frozenset[str]) -> float:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devkit import evaluation
-from news_archive import linking
+from news_archive import compiled, linking
 from news_archive.linking import fingerprint, verify
-from tests.conftest import SAMPLES, SEED_000, SEED_001
+from tests.conftest import SAMPLES, SEED_000, SEED_001, built_speedups
 
 ARTICLES = evaluation.generated_articles(40, seed=5)
 
@@ -395,17 +394,6 @@ _TEXT = st.integers(0, 7).flatmap(lambda n: st.tuples(st.lists(_SENTENCE, min_si
                                                       st.lists(_FIGURES, min_size=n, max_size=n)))
 
 
-def _speedups():
-    """news_archive._speedups: make install builds the extension (the machines this project
-    runs on have a C compiler; without one linking runs its numpy form alone)."""
-    try:
-        from news_archive import _speedups as module
-    except ImportError:
-        pytest.fail("news_archive._speedups is not built: `make install` builds it (setup.py)")
-    assert module.ABI_VERSION == linking.SPEEDUPS_ABI_VERSION, "news_archive._speedups is stale: run `make install`"
-    return module
-
-
 @settings(max_examples=3000, deadline=None)
 @given(_TEXT, _TEXT)
 def test_the_compiled_align_scores_are_the_numpy_scores(short, long):
@@ -414,7 +402,7 @@ def test_the_compiled_align_scores_are_the_numpy_scores(short, long):
     a, b = _packed_text(*short), _packed_text(*long)
     if a.n and b.n:
         args = linking._score_arrays(a, b)
-        assert _speedups().scores(*args) == linking._numpy_scores(*args)
+        assert built_speedups().scores(*args) == linking._numpy_scores(*args)
 
 
 def test_the_compiled_scores_give_the_numpy_verdicts_on_real_looking_texts(monkeypatch):
@@ -424,7 +412,7 @@ def test_the_compiled_scores_give_the_numpy_verdicts_on_real_looking_texts(monke
     rng = random.Random(9)
     texts = [(t, b) for _, t, b in ARTICLES] + [(d.title, d.body) for d in
                                                (parse_document(p.read_bytes()) for p in sorted(SAMPLES.glob("*.txt")))]
-    fast = _speedups()
+    fast = built_speedups()
     for title, body in texts:
         a = linking.packed_fingerprint(title, body)
         b = linking.packed_fingerprint(title, _variants(rng, body))
@@ -439,10 +427,10 @@ def test_the_compiled_scores_give_the_numpy_verdicts_on_real_looking_texts(monke
 def test_linking_uses_the_compiled_scores_unless_told_not_to(monkeypatch):
     """A built extension of the expected version is used; NEWS_ARCHIVE_PURE_PYTHON=1 or another
     version (a stale build left by an older checkout) selects the numpy form."""
-    module = _speedups()
-    assert linking._speedups() is module
+    module = built_speedups()
+    assert linking._FAST is module and compiled.load() is module
     monkeypatch.setenv("NEWS_ARCHIVE_PURE_PYTHON", "1")
-    assert linking._speedups() is None
+    assert compiled.load() is None
     monkeypatch.delenv("NEWS_ARCHIVE_PURE_PYTHON")
-    monkeypatch.setattr(module, "ABI_VERSION", linking.SPEEDUPS_ABI_VERSION + 1, raising=False)
-    assert linking._speedups() is None
+    monkeypatch.setattr(module, "ABI_VERSION", compiled.ABI_VERSION + 1, raising=False)
+    assert compiled.load() is None

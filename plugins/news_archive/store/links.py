@@ -52,7 +52,7 @@ from news_archive.linking import (
     verify,
     walk_body,
 )
-from news_archive.store.db import copy_rows, statement
+from news_archive.store.db import connect_params, copy_rows, statement
 from news_archive.store.locks import take_lock_and_mark
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,6 @@ class _BodyReader:
         if self.params is None:
             raise RuntimeError("articles without their bodies, and no database to read them from")
         if self.conn is None:
-            from news_archive.store.db import connect_params
-
             self.conn = connect_params(self.params)
             self.conn.autocommit = True
         with self.conn.cursor() as cur:
@@ -766,8 +764,6 @@ class _PostingReader:
         """The postings of `ranges` (arrays of sorted keys), read in the background: a Future."""
         if self.conn is None:
             from concurrent.futures import ThreadPoolExecutor
-
-            from news_archive.store.db import connect_params
 
             self.conn = connect_params(self.params)
             self.conn.autocommit = True  # (each probe reads the committed archive; nothing to hold open)
